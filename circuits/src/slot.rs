@@ -1,0 +1,186 @@
+//! Codex's slot layout: a slot is 64 KiB blocks of 32 cells of 2048 bytes. A block's hash is
+//! the root of the depth-5 tree over its cell hashes, the slot root is the root of the tree
+//! over block hashes, and a cell's path is its 5 in-block siblings then its block's path.
+//! Both trees have their own bottom layer, so the bottom-layer key appears twice on a path.
+
+use crate::field::bytes_to_elements;
+use crate::merkle::{path_depth, reconstruct_root, MerkleError, MerkleTree};
+use crate::sponge::sponge_rate2;
+use ark_bn254::Fr;
+
+/// Bytes per cell: the unit a proof opens.
+pub const CELL_SIZE: usize = 2048;
+/// Bytes per network block.
+pub const BLOCK_SIZE: usize = 65536;
+/// Cells per block.
+pub const CELLS_PER_BLOCK: usize = BLOCK_SIZE / CELL_SIZE;
+/// Depth of the tree inside a block (log2 of cells per block).
+pub const BLOCK_TREE_DEPTH: usize = 5;
+/// Field elements a cell packs into (2048 bytes + padding in 31-byte chunks).
+pub const FIELD_ELEMS_PER_CELL: usize = CELL_SIZE / 31 + 1;
+
+/// Why slot data does not have Codex's layout.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlotError {
+    /// A block must be exactly 64 KiB.
+    #[error("a block must be {BLOCK_SIZE} bytes, got {0}")]
+    BlockSize(usize),
+    /// A cell must be exactly 2048 bytes.
+    #[error("a cell must be {CELL_SIZE} bytes, got {0}")]
+    CellSize(usize),
+    /// Codex pads slots to a power-of-two number of blocks (and so of cells).
+    #[error("a slot must have a power-of-two number of blocks, got {0}")]
+    BlocksNotPowerOfTwo(u64),
+    /// A tree or path problem.
+    #[error(transparent)]
+    Merkle(#[from] MerkleError),
+}
+
+/// The field elements of a cell, as the circuit receives them.
+pub fn cell_elements(cell: &[u8]) -> Result<Vec<Fr>, SlotError> {
+    if cell.len() != CELL_SIZE {
+        return Err(SlotError::CellSize(cell.len()));
+    }
+    Ok(bytes_to_elements(cell))
+}
+
+/// The hash of a cell: the rate-2 sponge over its 67 field elements.
+pub fn hash_cell(cell: &[u8]) -> Result<Fr, SlotError> {
+    Ok(sponge_rate2(&cell_elements(cell)?))
+}
+
+/// The tree over a block's 32 cell hashes (kept whole to extract in-block paths).
+pub fn block_tree(block: &[u8]) -> Result<MerkleTree, SlotError> {
+    if block.len() != BLOCK_SIZE {
+        return Err(SlotError::BlockSize(block.len()));
+    }
+    let hashes = block.chunks_exact(CELL_SIZE).map(hash_cell).collect::<Result<Vec<_>, _>>()?;
+    Ok(MerkleTree::new(hashes)?)
+}
+
+/// The hash of a 64 KiB block (the root of its cell tree).
+pub fn block_hash(block: &[u8]) -> Result<Fr, SlotError> {
+    Ok(block_tree(block)?.root())
+}
+
+/// The tree over a slot's block hashes: everything needed for the slot root and, with a
+/// block's own tree, any cell's path. Memory is one hash per block, never the slot's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotTree {
+    blocks: MerkleTree,
+}
+
+impl SlotTree {
+    /// Builds the slot tree from its block hashes, in block order.
+    pub fn from_block_hashes(hashes: Vec<Fr>) -> Result<Self, SlotError> {
+        let n = hashes.len() as u64;
+        if !n.is_power_of_two() {
+            return Err(SlotError::BlocksNotPowerOfTwo(n));
+        }
+        Ok(Self { blocks: MerkleTree::new(hashes)? })
+    }
+
+    /// The slot root.
+    pub fn root(&self) -> Fr {
+        self.blocks.root()
+    }
+
+    /// Number of 64 KiB blocks.
+    pub fn n_blocks(&self) -> u64 {
+        self.blocks.leaves().len() as u64
+    }
+
+    /// Number of cells (`nCellsPerSlot`).
+    pub fn n_cells(&self) -> u64 {
+        self.n_blocks() * CELLS_PER_BLOCK as u64
+    }
+
+    /// The block hashes, in order.
+    pub fn block_hashes(&self) -> &[Fr] {
+        self.blocks.leaves()
+    }
+
+    /// The full path of cell `cell_index` (5 in-block siblings, then the block's path), given
+    /// the tree of the block that holds it.
+    pub fn cell_path(&self, block: &MerkleTree, cell_index: u64) -> Result<Vec<Fr>, SlotError> {
+        let block_index = cell_index / CELLS_PER_BLOCK as u64;
+        let mut path = block.path(cell_index % CELLS_PER_BLOCK as u64)?;
+        path.extend(self.blocks.path(block_index)?);
+        Ok(path)
+    }
+}
+
+/// Length of a cell's path in a slot of `n_cells` cells.
+pub fn cell_path_len(n_cells: u64) -> usize {
+    BLOCK_TREE_DEPTH + path_depth(n_cells / CELLS_PER_BLOCK as u64)
+}
+
+/// Walks a cell's path up to the slot root, as Codex's circuit does (block tree, then slot
+/// tree, each with its own bottom-layer key).
+pub fn reconstruct_slot_root(cell_hash: Fr, cell_index: u64, n_cells: u64, path: &[Fr]) -> Result<Fr, SlotError> {
+    let per_block = CELLS_PER_BLOCK as u64;
+    if !n_cells.is_power_of_two() || n_cells < per_block {
+        return Err(SlotError::BlocksNotPowerOfTwo(n_cells / per_block));
+    }
+    if path.len() < BLOCK_TREE_DEPTH {
+        return Err(MerkleError::PathLength { got: path.len(), want: cell_path_len(n_cells), leaves: n_cells }.into());
+    }
+    let (inner, outer) = path.split_at(BLOCK_TREE_DEPTH);
+    let block = reconstruct_root(cell_hash, cell_index % per_block, per_block, inner)?;
+    if cell_index >= n_cells {
+        return Err(MerkleError::IndexOutOfRange { index: cell_index, leaves: n_cells }.into());
+    }
+    Ok(reconstruct_root(block, cell_index / per_block, n_cells / per_block, outer)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::poseidon2::compress;
+    use ark_ff::AdditiveGroup;
+
+    fn block(seed: u8) -> Vec<u8> {
+        (0..BLOCK_SIZE).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    }
+
+    #[test]
+    fn block_hash_is_root_over_cell_hashes() {
+        let b = block(3);
+        let cells: Vec<Fr> = b.chunks(CELL_SIZE).map(|c| hash_cell(c).unwrap()).collect();
+        assert_eq!(block_hash(&b).unwrap(), MerkleTree::new(cells).unwrap().root());
+        assert_eq!(FIELD_ELEMS_PER_CELL, 67);
+        assert_eq!(cell_elements(&b[..CELL_SIZE]).unwrap().len(), 67);
+    }
+
+    #[test]
+    fn cell_paths_reach_the_slot_root() {
+        for n_blocks in [1u8, 2, 4] {
+            let blocks: Vec<Vec<u8>> = (0..n_blocks).map(block).collect();
+            let trees: Vec<MerkleTree> = blocks.iter().map(|b| block_tree(b).unwrap()).collect();
+            let slot = SlotTree::from_block_hashes(trees.iter().map(MerkleTree::root).collect()).unwrap();
+            if n_blocks == 1 {
+                assert_eq!(slot.root(), compress(trees[0].root(), Fr::ZERO, 3));
+            }
+            for cell in [0u64, 5, 31, slot.n_cells() - 1] {
+                let b = (cell / 32) as usize;
+                let path = slot.cell_path(&trees[b], cell).unwrap();
+                assert_eq!(path.len(), cell_path_len(slot.n_cells()));
+                let data = &blocks[b][(cell as usize % 32) * CELL_SIZE..][..CELL_SIZE];
+                let h = hash_cell(data).unwrap();
+                assert_eq!(reconstruct_slot_root(h, cell, slot.n_cells(), &path).unwrap(), slot.root());
+                // A single flipped bit in the cell breaks it.
+                let mut bad = data.to_vec();
+                bad[100] ^= 1;
+                let h2 = hash_cell(&bad).unwrap();
+                assert_ne!(reconstruct_slot_root(h2, cell, slot.n_cells(), &path).unwrap(), slot.root());
+            }
+        }
+    }
+
+    #[test]
+    fn layout_errors() {
+        assert_eq!(block_tree(&[0u8; 100]).unwrap_err(), SlotError::BlockSize(100));
+        assert_eq!(hash_cell(&[0u8; 2047]).unwrap_err(), SlotError::CellSize(2047));
+        assert_eq!(SlotTree::from_block_hashes(vec![Fr::ZERO; 3]).unwrap_err(), SlotError::BlocksNotPowerOfTwo(3));
+    }
+}
