@@ -19,14 +19,26 @@ pub enum FieldError {
     OutOfRange(String),
 }
 
-/// Parses a decimal string into a field element, refusing anything non-canonical (≥ r).
+/// Parses a decimal string into a BN254 scalar, refusing anything non-canonical (≥ r).
 pub fn fr_from_decimal(s: &str) -> Result<Fr, FieldError> {
+    from_decimal(s)
+}
+
+/// Parses a decimal string into an element of any prime field, refusing values ≥ the modulus
+/// (snarkjs files carry base-field coordinates as well as scalars).
+pub fn from_decimal<F: PrimeField>(s: &str) -> Result<F, FieldError> {
     let n = parse_decimal(s)?;
-    let modulus: BigUint = Fr::MODULUS.into();
+    let modulus: BigUint = F::MODULUS.into();
     if n >= modulus {
         return Err(FieldError::OutOfRange(abbreviate(s)));
     }
-    Ok(Fr::from(n))
+    Ok(F::from(n))
+}
+
+/// Formats an element of any prime field as canonical decimal.
+pub fn to_decimal<F: PrimeField>(x: &F) -> String {
+    let n: BigUint = x.into_bigint().into();
+    n.to_str_radix(10)
 }
 
 /// Parses a non-negative decimal integer of any size; the base of every JSON number parser.
@@ -39,8 +51,7 @@ pub fn parse_decimal(s: &str) -> Result<BigUint, FieldError> {
 
 /// Formats a field element as its canonical decimal representation.
 pub fn fr_to_decimal(x: &Fr) -> String {
-    let n: BigUint = x.into_bigint().into();
-    n.to_str_radix(10)
+    to_decimal(x)
 }
 
 /// Reads up to 31 little-endian bytes as an integer; always below the modulus.
