@@ -1,1 +1,55 @@
-//! Benchmarks live in benches/.
+//! Helpers shared by proofmesh's criterion benches: fixture loading and ratio reports.
+//!
+//! Every bench measures a baseline in the same run as the code under test; after criterion
+//! has written its estimates, [`report_ratio`] prints `baseline / candidate` from them so the
+//! figure that goes into `docs/performance.md` is a same-run ratio, not two runs compared.
+
+use std::path::{Path, PathBuf};
+
+/// `shared/fixtures/codex/<rel>` as seen from this crate.
+pub fn codex_fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures/codex")
+        .join(rel)
+}
+
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return PathBuf::from(home);
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion")
+}
+
+/// Mean time in nanoseconds of `group/id` from criterion's estimates of this run.
+pub fn mean_ns(group: &str, id: &str) -> Option<f64> {
+    let path = criterion_dir()
+        .join(group)
+        .join(id)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+/// Prints `baseline / candidate` for two benchmarks of one group (> 1 means the candidate is
+/// faster). Criterion directory names replace `/` and spaces, so pass ids as criterion shows
+/// them in `target/criterion`.
+pub fn report_ratio(group: &str, baseline: &str, candidate: &str) {
+    let msg = match (mean_ns(group, baseline), mean_ns(group, candidate)) {
+        (Some(b), Some(c)) if c > 0.0 => format!(
+            "ratio {group}: {baseline} {:.3} ms / {candidate} {:.3} ms = {:.2}x",
+            b / 1e6,
+            c / 1e6,
+            b / c
+        ),
+        _ => format!("ratio {group}: estimates not found (was the group filtered out?)"),
+    };
+    // Benches are a terminal tool: stderr keeps criterion's stdout parseable.
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("{msg}");
+    }
+}

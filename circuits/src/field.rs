@@ -106,18 +106,32 @@ mod tests {
         let r = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
         let r_minus_1 =
             "21888242871839275222246405745257275088548364400416034343698204186575808495616";
-        assert_eq!(fr_to_decimal(&fr_from_decimal(r_minus_1).unwrap()), r_minus_1);
+        assert_eq!(
+            fr_to_decimal(&fr_from_decimal(r_minus_1).unwrap()),
+            r_minus_1
+        );
         assert_eq!(fr_from_decimal("0").unwrap(), Fr::from(0u64));
         assert!(matches!(fr_from_decimal(r), Err(FieldError::OutOfRange(_))));
         for bad in ["", "-1", "1.5", "0x10", " 1", "1e3", "١"] {
-            assert!(matches!(fr_from_decimal(bad), Err(FieldError::NotDecimal(_))), "{bad}");
+            assert!(
+                matches!(fr_from_decimal(bad), Err(FieldError::NotDecimal(_))),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn packing_pads_ten_star() {
         // (bytes, expected element count): always one 0x01 byte, then zeros to a multiple of 31.
-        for (len, count) in [(0, 1), (30, 1), (31, 2), (32, 2), (61, 2), (62, 3), (2048, 67)] {
+        for (len, count) in [
+            (0, 1),
+            (30, 1),
+            (31, 2),
+            (32, 2),
+            (61, 2),
+            (62, 3),
+            (2048, 67),
+        ] {
             let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8 + 1).collect();
             let elems = bytes_to_elements(&bytes);
             assert_eq!(elems.len(), count, "len {len}");
@@ -127,7 +141,11 @@ mod tests {
             padded.resize(count * 31, 0);
             for (i, e) in elems.iter().enumerate() {
                 let le = fr_to_le_bytes(e);
-                assert_eq!(&le[..31], &padded[i * 31..(i + 1) * 31], "len {len} elem {i}");
+                assert_eq!(
+                    &le[..31],
+                    &padded[i * 31..(i + 1) * 31],
+                    "len {len} elem {i}"
+                );
                 assert_eq!(le[31], 0);
             }
         }

@@ -30,7 +30,13 @@ pub struct CircuitParams {
 impl CircuitParams {
     /// Codex's parameters `(32, 8, 5, 67, n_samples)`.
     pub fn codex(n_samples: usize) -> Self {
-        Self { max_depth: 32, max_log2_slots: 8, block_tree_depth: 5, field_elems_per_cell: 67, n_samples }
+        Self {
+            max_depth: 32,
+            max_log2_slots: 8,
+            block_tree_depth: 5,
+            field_elems_per_cell: 67,
+            n_samples,
+        }
     }
 }
 
@@ -72,7 +78,9 @@ pub enum InputError {
         slot_index: u64,
     },
     /// A sampled cell's data and path do not lead to the slot root.
-    #[error("sample {sample} (cell {cell}): cellData with its merklePath does not lead to slotRoot")]
+    #[error(
+        "sample {sample} (cell {cell}): cellData with its merklePath does not lead to slotRoot"
+    )]
     CellMismatch {
         /// 0-based sample number.
         sample: usize,
@@ -130,7 +138,11 @@ impl CircuitInput {
         slot: &SlotTree,
         cells: Vec<SampledCell>,
     ) -> Result<Self, InputError> {
-        let slot_proof = pad(dataset.path(slot_index)?, params.max_log2_slots, "slotProof")?;
+        let slot_proof = pad(
+            dataset.path(slot_index)?,
+            params.max_log2_slots,
+            "slotProof",
+        )?;
         let mut cell_data = Vec::with_capacity(cells.len());
         let mut merkle_paths = Vec::with_capacity(cells.len());
         for cell in cells {
@@ -162,13 +174,20 @@ impl CircuitInput {
         let n_slots = self.n_slots_per_dataset;
         let used = &self.slot_proof[..path_depth(n_slots)];
         if reconstruct_root(self.slot_root, self.slot_index, n_slots, used)? != self.dataset_root {
-            return Err(InputError::DatasetRootMismatch { slot_index: self.slot_index });
+            return Err(InputError::DatasetRootMismatch {
+                slot_index: self.slot_index,
+            });
         }
         let n_cells = self.n_cells_per_slot;
         let path_len = params.block_tree_depth + path_depth(n_cells >> params.block_tree_depth);
         let indices = sample_indices(self.entropy, self.slot_root, n_cells, params.n_samples)
             .map_err(|_| range("nCellsPerSlot", n_cells, "a power of two"))?;
-        for (sample, ((cell, data), path)) in indices.into_iter().zip(&self.cell_data).zip(&self.merkle_paths).enumerate() {
+        for (sample, ((cell, data), path)) in indices
+            .into_iter()
+            .zip(&self.cell_data)
+            .zip(&self.merkle_paths)
+            .enumerate()
+        {
             let leaf = sponge_rate2(data);
             if reconstruct_slot_root(leaf, cell, n_cells, &path[..path_len])? != self.slot_root {
                 return Err(InputError::CellMismatch { sample, cell });
@@ -179,18 +198,33 @@ impl CircuitInput {
 
     fn check_shape(&self, p: &CircuitParams) -> Result<(), InputError> {
         if p.block_tree_depth != 5 || p.field_elems_per_cell != crate::slot::FIELD_ELEMS_PER_CELL {
-            return Err(range("blockTreeDepth", p.block_tree_depth as u64, "Codex's layout: 5 and 67 elements per cell"));
+            return Err(range(
+                "blockTreeDepth",
+                p.block_tree_depth as u64,
+                "Codex's layout: 5 and 67 elements per cell",
+            ));
         }
         let n_cells = self.n_cells_per_slot;
-        if !n_cells.is_power_of_two() || n_cells < CELLS_PER_BLOCK as u64 || n_cells.trailing_zeros() as usize > p.max_depth {
-            return Err(range("nCellsPerSlot", n_cells, "a power of two from 32 to 2^maxDepth"));
+        if !n_cells.is_power_of_two()
+            || n_cells < CELLS_PER_BLOCK as u64
+            || n_cells.trailing_zeros() as usize > p.max_depth
+        {
+            return Err(range(
+                "nCellsPerSlot",
+                n_cells,
+                "a power of two from 32 to 2^maxDepth",
+            ));
         }
         let n_slots = self.n_slots_per_dataset;
         if n_slots == 0 || n_slots > 1u64 << p.max_log2_slots {
             return Err(range("nSlotsPerDataSet", n_slots, "1 to 2^maxLog2NSlots"));
         }
         if self.slot_index >= n_slots {
-            return Err(range("slotIndex", self.slot_index, "below nSlotsPerDataSet"));
+            return Err(range(
+                "slotIndex",
+                self.slot_index,
+                "below nSlotsPerDataSet",
+            ));
         }
         shape("slotProof", self.slot_proof.len(), p.max_log2_slots)?;
         shape("cellData", self.cell_data.len(), p.n_samples)?;
@@ -215,12 +249,20 @@ fn shape(field: &str, got: usize, want: usize) -> Result<(), InputError> {
     if got == want {
         Ok(())
     } else {
-        Err(InputError::Shape { field: field.to_owned(), got, want })
+        Err(InputError::Shape {
+            field: field.to_owned(),
+            got,
+            want,
+        })
     }
 }
 
 fn range(field: &'static str, value: u64, why: &'static str) -> InputError {
-    InputError::Range { field, value: value.to_string(), why }
+    InputError::Range {
+        field,
+        value: value.to_string(),
+        why,
+    }
 }
 
 /// The JSON layout of Codex's `input.json`: big numbers as decimal strings, counts as
@@ -263,26 +305,42 @@ impl JsonCount {
         match self {
             JsonCount::Number(n) => Ok(*n),
             JsonCount::Text(s) => {
-                let n = parse_decimal(s).map_err(|source| InputError::Field { field: field.to_owned(), source })?;
-                u64::try_from(n).map_err(|_| InputError::Range { field, value: s.clone(), why: "below 2^64" })
+                let n = parse_decimal(s).map_err(|source| InputError::Field {
+                    field: field.to_owned(),
+                    source,
+                })?;
+                u64::try_from(n).map_err(|_| InputError::Range {
+                    field,
+                    value: s.clone(),
+                    why: "below 2^64",
+                })
             }
         }
     }
 }
 
 fn fr(field: &str, s: &str) -> Result<Fr, InputError> {
-    fr_from_decimal(s).map_err(|source| InputError::Field { field: field.to_owned(), source })
+    fr_from_decimal(s).map_err(|source| InputError::Field {
+        field: field.to_owned(),
+        source,
+    })
 }
 
 fn frs(field: &str, v: &[String]) -> Result<Vec<Fr>, InputError> {
-    v.iter().enumerate().map(|(i, s)| fr(&format!("{field}[{i}]"), s)).collect()
+    v.iter()
+        .enumerate()
+        .map(|(i, s)| fr(&format!("{field}[{i}]"), s))
+        .collect()
 }
 
 impl TryFrom<&CircuitInputJson> for CircuitInput {
     type Error = InputError;
     fn try_from(j: &CircuitInputJson) -> Result<Self, InputError> {
         let nested = |field: &str, v: &[Vec<String>]| -> Result<Vec<Vec<Fr>>, InputError> {
-            v.iter().enumerate().map(|(i, row)| frs(&format!("{field}[{i}]"), row)).collect()
+            v.iter()
+                .enumerate()
+                .map(|(i, row)| frs(&format!("{field}[{i}]"), row))
+                .collect()
         };
         Ok(Self {
             dataset_root: fr("dataSetRoot", &j.data_set_root)?,

@@ -126,7 +126,11 @@ pub fn reconstruct_root(leaf: Fr, index: u64, leaves: u64, path: &[Fr]) -> Resul
     }
     let want = path_depth(leaves);
     if path.len() != want {
-        return Err(MerkleError::PathLength { got: path.len(), want, leaves });
+        return Err(MerkleError::PathLength {
+            got: path.len(),
+            want,
+            leaves,
+        });
     }
     let (mut j, mut size, mut h) = (index, leaves, leaf);
     for (level, sibling) in path.iter().enumerate() {
@@ -180,10 +184,20 @@ mod tests {
             assert_eq!(t.depth(), path_depth(n), "n {n}");
             for i in 0..n {
                 let p = t.path(i).unwrap();
-                assert_eq!(reconstruct_root(leaves(n)[i as usize], i, n, &p).unwrap(), t.root(), "n {n} i {i}");
+                assert_eq!(
+                    reconstruct_root(leaves(n)[i as usize], i, n, &p).unwrap(),
+                    t.root(),
+                    "n {n} i {i}"
+                );
                 // Any other index or leaf fails.
                 if n > 1 {
-                    assert!(!verify_path(t.root(), leaves(n)[i as usize], (i + 1) % n, n, &p));
+                    assert!(!verify_path(
+                        t.root(),
+                        leaves(n)[i as usize],
+                        (i + 1) % n,
+                        n,
+                        &p
+                    ));
                 }
                 assert!(!verify_path(t.root(), Fr::from(7u64), i, n, &p));
             }
@@ -193,9 +207,15 @@ mod tests {
     #[test]
     fn single_leaf_and_pair_known_shapes() {
         let x = Fr::from(5u64);
-        assert_eq!(MerkleTree::new(vec![x]).unwrap().root(), compress(x, Fr::ZERO, 3));
+        assert_eq!(
+            MerkleTree::new(vec![x]).unwrap().root(),
+            compress(x, Fr::ZERO, 3)
+        );
         let y = Fr::from(6u64);
-        assert_eq!(MerkleTree::new(vec![x, y]).unwrap().root(), compress(x, y, 1));
+        assert_eq!(
+            MerkleTree::new(vec![x, y]).unwrap().root(),
+            compress(x, y, 1)
+        );
         // Three leaves: the odd node on the bottom layer uses key 3, the top is even (key 0).
         let z = Fr::from(7u64);
         let want = compress(compress(x, y, 1), compress(z, Fr::ZERO, 3), 0);
@@ -211,15 +231,25 @@ mod tests {
     fn errors_are_typed() {
         assert_eq!(MerkleTree::new(vec![]), Err(MerkleError::Empty));
         let t = MerkleTree::new(leaves(4)).unwrap();
-        assert!(matches!(t.path(4), Err(MerkleError::IndexOutOfRange { .. })));
+        assert!(matches!(
+            t.path(4),
+            Err(MerkleError::IndexOutOfRange { .. })
+        ));
         assert!(matches!(
             reconstruct_root(Fr::ZERO, 0, 4, &[Fr::ZERO]),
-            Err(MerkleError::PathLength { got: 1, want: 2, leaves: 4 })
+            Err(MerkleError::PathLength {
+                got: 1,
+                want: 2,
+                leaves: 4
+            })
         ));
     }
 
     #[test]
     fn depth_rule() {
-        assert_eq!([1, 2, 3, 4, 5, 8, 9, 512].map(path_depth), [1, 1, 2, 2, 3, 3, 4, 9]);
+        assert_eq!(
+            [1, 2, 3, 4, 5, 8, 9, 512].map(path_depth),
+            [1, 1, 2, 2, 3, 3, 4, 9]
+        );
     }
 }

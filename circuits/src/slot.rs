@@ -54,7 +54,10 @@ pub fn block_tree(block: &[u8]) -> Result<MerkleTree, SlotError> {
     if block.len() != BLOCK_SIZE {
         return Err(SlotError::BlockSize(block.len()));
     }
-    let hashes = block.chunks_exact(CELL_SIZE).map(hash_cell).collect::<Result<Vec<_>, _>>()?;
+    let hashes = block
+        .chunks_exact(CELL_SIZE)
+        .map(hash_cell)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(MerkleTree::new(hashes)?)
 }
 
@@ -77,7 +80,9 @@ impl SlotTree {
         if !n.is_power_of_two() {
             return Err(SlotError::BlocksNotPowerOfTwo(n));
         }
-        Ok(Self { blocks: MerkleTree::new(hashes)? })
+        Ok(Self {
+            blocks: MerkleTree::new(hashes)?,
+        })
     }
 
     /// The slot root.
@@ -117,20 +122,39 @@ pub fn cell_path_len(n_cells: u64) -> usize {
 
 /// Walks a cell's path up to the slot root, as Codex's circuit does (block tree, then slot
 /// tree, each with its own bottom-layer key).
-pub fn reconstruct_slot_root(cell_hash: Fr, cell_index: u64, n_cells: u64, path: &[Fr]) -> Result<Fr, SlotError> {
+pub fn reconstruct_slot_root(
+    cell_hash: Fr,
+    cell_index: u64,
+    n_cells: u64,
+    path: &[Fr],
+) -> Result<Fr, SlotError> {
     let per_block = CELLS_PER_BLOCK as u64;
     if !n_cells.is_power_of_two() || n_cells < per_block {
         return Err(SlotError::BlocksNotPowerOfTwo(n_cells / per_block));
     }
     if path.len() < BLOCK_TREE_DEPTH {
-        return Err(MerkleError::PathLength { got: path.len(), want: cell_path_len(n_cells), leaves: n_cells }.into());
+        return Err(MerkleError::PathLength {
+            got: path.len(),
+            want: cell_path_len(n_cells),
+            leaves: n_cells,
+        }
+        .into());
     }
     let (inner, outer) = path.split_at(BLOCK_TREE_DEPTH);
     let block = reconstruct_root(cell_hash, cell_index % per_block, per_block, inner)?;
     if cell_index >= n_cells {
-        return Err(MerkleError::IndexOutOfRange { index: cell_index, leaves: n_cells }.into());
+        return Err(MerkleError::IndexOutOfRange {
+            index: cell_index,
+            leaves: n_cells,
+        }
+        .into());
     }
-    Ok(reconstruct_root(block, cell_index / per_block, n_cells / per_block, outer)?)
+    Ok(reconstruct_root(
+        block,
+        cell_index / per_block,
+        n_cells / per_block,
+        outer,
+    )?)
 }
 
 #[cfg(test)]
@@ -140,14 +164,19 @@ mod tests {
     use ark_ff::AdditiveGroup;
 
     fn block(seed: u8) -> Vec<u8> {
-        (0..BLOCK_SIZE).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+        (0..BLOCK_SIZE)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect()
     }
 
     #[test]
     fn block_hash_is_root_over_cell_hashes() {
         let b = block(3);
         let cells: Vec<Fr> = b.chunks(CELL_SIZE).map(|c| hash_cell(c).unwrap()).collect();
-        assert_eq!(block_hash(&b).unwrap(), MerkleTree::new(cells).unwrap().root());
+        assert_eq!(
+            block_hash(&b).unwrap(),
+            MerkleTree::new(cells).unwrap().root()
+        );
         assert_eq!(FIELD_ELEMS_PER_CELL, 67);
         assert_eq!(cell_elements(&b[..CELL_SIZE]).unwrap().len(), 67);
     }
@@ -157,7 +186,8 @@ mod tests {
         for n_blocks in [1u8, 2, 4] {
             let blocks: Vec<Vec<u8>> = (0..n_blocks).map(block).collect();
             let trees: Vec<MerkleTree> = blocks.iter().map(|b| block_tree(b).unwrap()).collect();
-            let slot = SlotTree::from_block_hashes(trees.iter().map(MerkleTree::root).collect()).unwrap();
+            let slot =
+                SlotTree::from_block_hashes(trees.iter().map(MerkleTree::root).collect()).unwrap();
             if n_blocks == 1 {
                 assert_eq!(slot.root(), compress(trees[0].root(), Fr::ZERO, 3));
             }
@@ -167,20 +197,35 @@ mod tests {
                 assert_eq!(path.len(), cell_path_len(slot.n_cells()));
                 let data = &blocks[b][(cell as usize % 32) * CELL_SIZE..][..CELL_SIZE];
                 let h = hash_cell(data).unwrap();
-                assert_eq!(reconstruct_slot_root(h, cell, slot.n_cells(), &path).unwrap(), slot.root());
+                assert_eq!(
+                    reconstruct_slot_root(h, cell, slot.n_cells(), &path).unwrap(),
+                    slot.root()
+                );
                 // A single flipped bit in the cell breaks it.
                 let mut bad = data.to_vec();
                 bad[100] ^= 1;
                 let h2 = hash_cell(&bad).unwrap();
-                assert_ne!(reconstruct_slot_root(h2, cell, slot.n_cells(), &path).unwrap(), slot.root());
+                assert_ne!(
+                    reconstruct_slot_root(h2, cell, slot.n_cells(), &path).unwrap(),
+                    slot.root()
+                );
             }
         }
     }
 
     #[test]
     fn layout_errors() {
-        assert_eq!(block_tree(&[0u8; 100]).unwrap_err(), SlotError::BlockSize(100));
-        assert_eq!(hash_cell(&[0u8; 2047]).unwrap_err(), SlotError::CellSize(2047));
-        assert_eq!(SlotTree::from_block_hashes(vec![Fr::ZERO; 3]).unwrap_err(), SlotError::BlocksNotPowerOfTwo(3));
+        assert_eq!(
+            block_tree(&[0u8; 100]).unwrap_err(),
+            SlotError::BlockSize(100)
+        );
+        assert_eq!(
+            hash_cell(&[0u8; 2047]).unwrap_err(),
+            SlotError::CellSize(2047)
+        );
+        assert_eq!(
+            SlotTree::from_block_hashes(vec![Fr::ZERO; 3]).unwrap_err(),
+            SlotError::BlocksNotPowerOfTwo(3)
+        );
     }
 }

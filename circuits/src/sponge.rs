@@ -68,8 +68,14 @@ mod tests {
     #[test]
     fn empty_sequence_known_answers() {
         // From shared/fixtures/codex/README.md.
-        let r2 = fr_from_decimal("15335097698975718583905618186682475632756177170667436996250626760551196078076").unwrap();
-        let r1 = fr_from_decimal("11474111961551684932675539562074905375756669035986300321099733737886849683321").unwrap();
+        let r2 = fr_from_decimal(
+            "15335097698975718583905618186682475632756177170667436996250626760551196078076",
+        )
+        .unwrap();
+        let r1 = fr_from_decimal(
+            "11474111961551684932675539562074905375756669035986300321099733737886849683321",
+        )
+        .unwrap();
         assert_eq!(sponge_rate2(&[]), r2);
         assert_eq!(sponge_rate1(&[]), r1);
     }
@@ -83,8 +89,16 @@ mod tests {
     fn matches_padded_reference_for_all_small_lengths() {
         let xs: Vec<Fr> = (1..=9u64).map(|i| Fr::from(i * 1_000_003)).collect();
         for n in 0..=xs.len() {
-            assert_eq!(sponge_rate2(&xs[..n]), reference_sponge(2, &xs[..n]), "rate 2, n {n}");
-            assert_eq!(sponge_rate1(&xs[..n]), reference_sponge(1, &xs[..n]), "rate 1, n {n}");
+            assert_eq!(
+                sponge_rate2(&xs[..n]),
+                reference_sponge(2, &xs[..n]),
+                "rate 2, n {n}"
+            );
+            assert_eq!(
+                sponge_rate1(&xs[..n]),
+                reference_sponge(1, &xs[..n]),
+                "rate 1, n {n}"
+            );
         }
     }
 

@@ -1,5 +1,7 @@
 //! The `proofmesh` binary's contract, run as a real process: exit codes, outputs, messages.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proofmesh_circuits::field::{fr_from_decimal, fr_to_decimal};
 use proofmesh_circuits::input::CircuitInputJson;
 use proofmesh_circuits::merkle::MerkleTree;
@@ -10,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared")
+        .join(rel)
 }
 
 fn fixture(rel: &str) -> PathBuf {
@@ -18,7 +22,10 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 fn proofmesh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_proofmesh")).args(args).output().expect("run proofmesh")
+    Command::new(env!("CARGO_BIN_EXE_proofmesh"))
+        .args(args)
+        .output()
+        .expect("run proofmesh")
 }
 
 fn stdout(o: &Output) -> String {
@@ -34,7 +41,15 @@ fn s(p: &Path) -> &str {
 }
 
 fn verify(vk: &Path, proof: &Path, public: &Path) -> Output {
-    proofmesh(&["verify", "--vk", s(vk), "--proof", s(proof), "--public", s(public)])
+    proofmesh(&[
+        "verify",
+        "--vk",
+        s(vk),
+        "--proof",
+        s(proof),
+        "--public",
+        s(public),
+    ])
 }
 
 #[test]
@@ -55,7 +70,11 @@ fn verify_wrong_public_inputs_is_invalid() {
     let dir = tempfile::tempdir().unwrap();
     let public = dir.path().join("public.json");
     std::fs::write(&public, r#"["1", "2", "3"]"#).unwrap();
-    let o = verify(&fixture("hardhat/verification_key.json"), &fixture("hardhat/proof.json"), &public);
+    let o = verify(
+        &fixture("hardhat/verification_key.json"),
+        &fixture("hardhat/proof.json"),
+        &public,
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).starts_with("invalid"), "{}", stdout(&o));
 }
@@ -69,22 +88,41 @@ fn verify_bad_input_exits_2_naming_the_file() {
     let pi_a_x = "6534256117371673392078914918983405561950705741555607896616281548993166767050";
     // (file contents, which argument it replaces, a word the message must contain)
     let cases: Vec<(String, &str, &str)> = vec![
-        (proof_text[..proof_text.len() / 3].to_owned(), "proof", "malformed JSON"),
+        (
+            proof_text[..proof_text.len() / 3].to_owned(),
+            "proof",
+            "malformed JSON",
+        ),
         ("this is not json".into(), "proof", "malformed JSON"),
         (String::new(), "proof", "malformed JSON"),
         (proof_text.replace("bn128", "bls12381"), "proof", "curve"),
-        (proof_text.replacen(pi_a_x, "1", 1), "proof", "not on the BN254 curve"),
+        (
+            proof_text.replacen(pi_a_x, "1", 1),
+            "proof",
+            "not on the BN254 curve",
+        ),
         (proof_text.replacen(pi_a_x, q, 1), "proof", "modulus"),
-        (vk_text[..vk_text.len() - 10].to_owned(), "vk", "malformed JSON"),
-        (vk_text.replace("\"nPublic\": 3", "\"nPublic\": 2"), "vk", "IC points"),
+        (
+            vk_text[..vk_text.len() - 10].to_owned(),
+            "vk",
+            "malformed JSON",
+        ),
+        (
+            vk_text.replace("\"nPublic\": 3", "\"nPublic\": 2"),
+            "vk",
+            "IC points",
+        ),
         (r#"["10941033813", "3"]"#.into(), "public", "public inputs"),
         (r#"["-1", "2", "3"]"#.into(), "public", "not a decimal"),
     ];
     for (i, (text, which, word)) in cases.into_iter().enumerate() {
         let bad = dir.path().join(format!("bad{i}.json"));
         std::fs::write(&bad, &text).unwrap();
-        let (mut vk, mut proof, mut public) =
-            (fixture("hardhat/verification_key.json"), fixture("hardhat/proof.json"), fixture("hardhat/public.json"));
+        let (mut vk, mut proof, mut public) = (
+            fixture("hardhat/verification_key.json"),
+            fixture("hardhat/proof.json"),
+            fixture("hardhat/public.json"),
+        );
         match which {
             "vk" => vk = bad.clone(),
             "proof" => proof = bad.clone(),
@@ -93,11 +131,18 @@ fn verify_bad_input_exits_2_naming_the_file() {
         let o = verify(&vk, &proof, &public);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "case {i}: {err}");
-        assert!(err.contains(&format!("bad{i}.json")) || which == "public" && err.contains("public"), "case {i}: {err}");
+        assert!(
+            err.contains(&format!("bad{i}.json")) || which == "public" && err.contains("public"),
+            "case {i}: {err}"
+        );
         assert!(err.contains(word), "case {i}: expected {word:?} in {err}");
         assert!(stdout(&o).is_empty());
     }
-    let o = verify(&dir.path().join("missing.json"), &fixture("hardhat/proof.json"), &fixture("hardhat/public.json"));
+    let o = verify(
+        &dir.path().join("missing.json"),
+        &fixture("hardhat/proof.json"),
+        &fixture("hardhat/public.json"),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("missing.json"), "{}", stderr(&o));
 }
@@ -105,10 +150,30 @@ fn verify_bad_input_exits_2_naming_the_file() {
 #[test]
 fn sample_prints_codex_indices() {
     let root = "20744935707483803411869804102043283881376973626291244537230284476834672019997";
-    let o = proofmesh(&["sample", "--entropy", "1234567", "--slot-root", root, "--cells", "512", "--samples", "5"]);
+    let o = proofmesh(&[
+        "sample",
+        "--entropy",
+        "1234567",
+        "--slot-root",
+        root,
+        "--cells",
+        "512",
+        "--samples",
+        "5",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "287\n21\n307\n157\n508\n");
-    let o = proofmesh(&["sample", "--entropy", "1", "--slot-root", root, "--cells", "500", "--samples", "5"]);
+    let o = proofmesh(&[
+        "sample",
+        "--entropy",
+        "1",
+        "--slot-root",
+        root,
+        "--cells",
+        "500",
+        "--samples",
+        "5",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("power-of-two"));
 }
@@ -125,13 +190,20 @@ fn slot_file(dir: &Path, name: &str, blocks: usize, seed: u64) -> PathBuf {
 /// The slot root computed here from the whole file in memory (independent of the streaming prover).
 fn slot_root_in_memory(path: &Path) -> proofmesh_circuits::Fr {
     let data = std::fs::read(path).unwrap();
-    let hashes = data.chunks(BLOCK_SIZE).map(|b| block_hash(b).unwrap()).collect();
+    let hashes = data
+        .chunks(BLOCK_SIZE)
+        .map(|b| block_hash(b).unwrap())
+        .collect();
     SlotTree::from_block_hashes(hashes).unwrap().root()
 }
 
 fn dataset(dir: &Path) -> Vec<PathBuf> {
     // 5 slots (an odd count: odd nodes in the dataset tree), 1 to 8 blocks.
-    [2usize, 1, 4, 8, 2].iter().enumerate().map(|(i, &b)| slot_file(dir, &format!("slot{i}.bin"), b, i as u64)).collect()
+    [2usize, 1, 4, 8, 2]
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| slot_file(dir, &format!("slot{i}.bin"), b, i as u64))
+        .collect()
 }
 
 #[test]
@@ -162,20 +234,43 @@ fn commit_rejects_bad_slot_files() {
     std::fs::write(&ragged, vec![7u8; BLOCK_SIZE + 100]).unwrap();
     let empty = dir.path().join("empty.bin");
     std::fs::write(&empty, b"").unwrap();
-    for (bad, word) in [(&three, "power of two"), (&ragged, "whole number"), (&empty, "whole number")] {
+    for (bad, word) in [
+        (&three, "power of two"),
+        (&ragged, "whole number"),
+        (&empty, "whole number"),
+    ] {
         let o = proofmesh(&["commit", s(&ok), s(bad)]);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         let err = stderr(&o);
-        assert!(err.contains(bad.file_name().unwrap().to_str().unwrap()) && err.contains(word), "{err}");
+        assert!(
+            err.contains(bad.file_name().unwrap().to_str().unwrap()) && err.contains(word),
+            "{err}"
+        );
     }
     let o = proofmesh(&["commit", s(&dir.path().join("nope.bin"))]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("nope.bin"));
 }
 
-fn write_input(slots: &[PathBuf], index: usize, entropy: &str, samples: usize, out: &Path) -> Output {
+fn write_input(
+    slots: &[PathBuf],
+    index: usize,
+    entropy: &str,
+    samples: usize,
+    out: &Path,
+) -> Output {
     let (index, samples) = (index.to_string(), samples.to_string());
-    let mut args = vec!["input", "--slot-index", &index, "--entropy", entropy, "--samples", &samples, "--out", s(out)];
+    let mut args = vec![
+        "input",
+        "--slot-index",
+        &index,
+        "--entropy",
+        entropy,
+        "--samples",
+        &samples,
+        "--out",
+        s(out),
+    ];
     args.extend(slots.iter().map(|p| s(p)));
     proofmesh(&args)
 }
@@ -188,14 +283,22 @@ fn input_round_trip_passes_native_check() {
         let out = dir.path().join(format!("input{index}.json"));
         let o = write_input(&slots, index, "987654321", samples, &out);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-        let json: CircuitInputJson = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let json: CircuitInputJson =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
         let input = CircuitInput::try_from(&json).unwrap();
         input.check(&CircuitParams::codex(samples)).unwrap();
         assert_eq!(input.slot_index, index as u64);
         assert_eq!(input.n_slots_per_dataset, 5);
         assert_eq!(input.entropy, fr_from_decimal("987654321").unwrap());
         assert_eq!(input.slot_root, slot_root_in_memory(&slots[index]));
-        assert_eq!((input.slot_proof.len(), input.merkle_paths[0].len(), input.cell_data[0].len()), (8, 32, 67));
+        assert_eq!(
+            (
+                input.slot_proof.len(),
+                input.merkle_paths[0].len(),
+                input.cell_data[0].len()
+            ),
+            (8, 32, 67)
+        );
     }
     // Out-of-range slot index: exit 2, nothing written.
     let out = dir.path().join("none.json");
@@ -212,18 +315,34 @@ fn codex_circuit_accepts_our_input() {
     let tool = shared("tools/codex-accepts");
     let dir = tempfile::tempdir().unwrap();
     let slots = dataset(dir.path());
-    let run = |p: &Path| Command::new("bash").arg(&tool).arg(p).output().expect("run codex-accepts");
+    let run = |p: &Path| {
+        Command::new("bash")
+            .arg(&tool)
+            .arg(p)
+            .output()
+            .expect("run codex-accepts")
+    };
     for index in [1usize, 3, 4] {
         let out = dir.path().join(format!("codex{index}.json"));
         let o = write_input(&slots, index, "0x1234567890abcdef", 5, &out);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let r = run(&out);
-        assert_eq!(r.status.code(), Some(0), "Codex's circuit rejected slot {index}: {}", stderr(&r));
+        assert_eq!(
+            r.status.code(),
+            Some(0),
+            "Codex's circuit rejected slot {index}: {}",
+            stderr(&r)
+        );
     }
     let good = dir.path().join("codex3.json");
-    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&good).unwrap()).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&good).unwrap()).unwrap();
     v["entropy"] = serde_json::json!("5");
     let bad = dir.path().join("tampered.json");
     std::fs::write(&bad, v.to_string()).unwrap();
-    assert_eq!(run(&bad).status.code(), Some(1), "Codex's circuit must reject a tampered input");
+    assert_eq!(
+        run(&bad).status.code(),
+        Some(1),
+        "Codex's circuit must reject a tampered input"
+    );
 }

@@ -39,10 +39,16 @@ pub fn commit(slots: &[SlotFile]) -> Result<DatasetCommitment, ProverError> {
     if slots.is_empty() {
         return Err(ProverError::NoSlots);
     }
-    let slot_trees = slots.iter().map(SlotFile::slot_tree).collect::<Result<Vec<_>, _>>()?;
+    let slot_trees = slots
+        .iter()
+        .map(SlotFile::slot_tree)
+        .collect::<Result<Vec<_>, _>>()?;
     let dataset = MerkleTree::new(slot_trees.iter().map(SlotTree::root).collect())
         .map_err(proofmesh_circuits::slot::SlotError::from)?;
-    Ok(DatasetCommitment { slots: slot_trees, dataset })
+    Ok(DatasetCommitment {
+        slots: slot_trees,
+        dataset,
+    })
 }
 
 /// Builds the circuit input proving slot `slot_index` of the dataset for `entropy`, and checks
@@ -56,14 +62,30 @@ pub fn circuit_input(
 ) -> Result<CircuitInput, ProverError> {
     let max_slots = 1usize << params.max_log2_slots;
     if slots.len() > max_slots {
-        return Err(ProverError::TooManySlots { got: slots.len(), max: max_slots });
+        return Err(ProverError::TooManySlots {
+            got: slots.len(),
+            max: max_slots,
+        });
     }
-    let (file, tree) = match (slots.get(slot_index as usize), commitment.slots.get(slot_index as usize)) {
+    let (file, tree) = match (
+        slots.get(slot_index as usize),
+        commitment.slots.get(slot_index as usize),
+    ) {
         (Some(f), Some(t)) => (f, t),
-        _ => return Err(ProverError::SlotIndex { index: slot_index, slots: slots.len() }),
+        _ => {
+            return Err(ProverError::SlotIndex {
+                index: slot_index,
+                slots: slots.len(),
+            })
+        }
     };
-    let indices = sample_indices(entropy, tree.root(), tree.n_cells(), params.n_samples)
-        .map_err(|e| ProverError::Layout { path: file.path().to_path_buf(), why: e.to_string() })?;
+    let indices =
+        sample_indices(entropy, tree.root(), tree.n_cells(), params.n_samples).map_err(|e| {
+            ProverError::Layout {
+                path: file.path().to_path_buf(),
+                why: e.to_string(),
+            }
+        })?;
     let mut cells = Vec::with_capacity(indices.len());
     for cell in indices {
         let block_index = cell / CELLS_PER_BLOCK as u64;
@@ -75,7 +97,14 @@ pub fn circuit_input(
             path: tree.cell_path(&block_tree, cell)?,
         });
     }
-    let input = CircuitInput::assemble(params, entropy, &commitment.dataset, slot_index, tree, cells)?;
+    let input = CircuitInput::assemble(
+        params,
+        entropy,
+        &commitment.dataset,
+        slot_index,
+        tree,
+        cells,
+    )?;
     input.check(params)?;
     Ok(input)
 }

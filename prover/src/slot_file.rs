@@ -24,16 +24,29 @@ impl SlotFile {
     /// Opens `path` and checks its size: whole 64 KiB blocks, a power-of-two cell count.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ProverError> {
         let path = path.as_ref().to_path_buf();
-        let len = std::fs::metadata(&path).map_err(|source| ProverError::Io { path: path.clone(), source })?.len();
-        let layout = |why: String| ProverError::Layout { path: path.clone(), why };
+        let len = std::fs::metadata(&path)
+            .map_err(|source| ProverError::Io {
+                path: path.clone(),
+                source,
+            })?
+            .len();
+        let layout = |why: String| ProverError::Layout {
+            path: path.clone(),
+            why,
+        };
         if len == 0 || len % BLOCK_SIZE as u64 != 0 {
-            return Err(layout(format!("size {len} bytes is not a positive whole number of {BLOCK_SIZE}-byte blocks")));
+            return Err(layout(format!(
+                "size {len} bytes is not a positive whole number of {BLOCK_SIZE}-byte blocks"
+            )));
         }
         let n_cells = len / CELL_SIZE as u64;
         if !n_cells.is_power_of_two() {
             return Err(layout(format!("{n_cells} cells of {CELL_SIZE} bytes is not a power of two (pad the slot with zero blocks)")));
         }
-        Ok(Self { path, n_blocks: len / BLOCK_SIZE as u64 })
+        Ok(Self {
+            path,
+            n_blocks: len / BLOCK_SIZE as u64,
+        })
     }
 
     /// The file's path.
@@ -52,13 +65,17 @@ impl SlotFile {
     }
 
     fn io(&self, source: std::io::Error) -> ProverError {
-        ProverError::Io { path: self.path.clone(), source }
+        ProverError::Io {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// Reads block `index` (64 KiB).
     pub fn read_block(&self, index: u64) -> Result<Vec<u8>, ProverError> {
         let mut f = File::open(&self.path).map_err(|e| self.io(e))?;
-        f.seek(SeekFrom::Start(index * BLOCK_SIZE as u64)).map_err(|e| self.io(e))?;
+        f.seek(SeekFrom::Start(index * BLOCK_SIZE as u64))
+            .map_err(|e| self.io(e))?;
         let mut buf = vec![0u8; BLOCK_SIZE];
         f.read_exact(&mut buf).map_err(|e| self.io(e))?;
         Ok(buf)

@@ -14,7 +14,9 @@ pub struct PreparedKey {
 impl PreparedKey {
     /// Prepares `vk`; do this once per key, not per proof.
     pub fn new(vk: &VerifyingKey<Bn254>) -> Self {
-        Self { pvk: ark_groth16::prepare_verifying_key(vk) }
+        Self {
+            pvk: ark_groth16::prepare_verifying_key(vk),
+        }
     }
 
     /// Number of public inputs this key takes.
@@ -36,7 +38,10 @@ impl PreparedKey {
     /// is checked first: arkworks would silently ignore missing or extra inputs.
     pub fn verify(&self, proof: &Proof<Bn254>, inputs: &[Fr]) -> Result<bool, VerifyError> {
         if inputs.len() != self.n_public() {
-            return Err(VerifyError::PublicInputCount { got: inputs.len(), want: self.n_public() });
+            return Err(VerifyError::PublicInputCount {
+                got: inputs.len(),
+                want: self.n_public(),
+            });
         }
         // `prepare_inputs` and the pairing check cannot fail for well-formed inputs; any
         // error there is treated as an invalid proof, never as success.

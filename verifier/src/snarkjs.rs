@@ -51,23 +51,43 @@ fn check_names(protocol: Option<&str>, curve: Option<&str>) -> Result<(), Snarkj
     if let Some(p) = protocol.filter(|p| *p != "groth16") {
         return Err(SnarkjsError::Protocol(p.to_owned()));
     }
-    if let Some(c) = curve.filter(|c| !matches!(c.to_ascii_lowercase().as_str(), "bn128" | "bn254" | "altbn128")) {
+    if let Some(c) = curve.filter(|c| {
+        !matches!(
+            c.to_ascii_lowercase().as_str(),
+            "bn128" | "bn254" | "altbn128"
+        )
+    }) {
         return Err(SnarkjsError::Curve(c.to_owned()));
     }
     Ok(())
 }
 
 fn fq(at: &str, s: &str) -> Result<Fq, SnarkjsError> {
-    from_decimal(s).map_err(|source| SnarkjsError::Field { at: at.to_owned(), source })
+    from_decimal(s).map_err(|source| SnarkjsError::Field {
+        at: at.to_owned(),
+        source,
+    })
 }
 
 fn encoding(at: &str, why: impl Into<String>) -> SnarkjsError {
-    SnarkjsError::Encoding { at: at.to_owned(), why: why.into() }
+    SnarkjsError::Encoding {
+        at: at.to_owned(),
+        why: why.into(),
+    }
 }
 
 fn g1(at: &str, v: &[String]) -> Result<G1Affine, SnarkjsError> {
-    let [x, y, z] = v else { return Err(encoding(at, format!("a G1 point has 3 coordinates, got {}", v.len()))) };
-    let (x, y, z) = (fq(&format!("{at}[0]"), x)?, fq(&format!("{at}[1]"), y)?, fq(&format!("{at}[2]"), z)?);
+    let [x, y, z] = v else {
+        return Err(encoding(
+            at,
+            format!("a G1 point has 3 coordinates, got {}", v.len()),
+        ));
+    };
+    let (x, y, z) = (
+        fq(&format!("{at}[0]"), x)?,
+        fq(&format!("{at}[1]"), y)?,
+        fq(&format!("{at}[2]"), z)?,
+    );
     if z.is_zero() {
         return Ok(G1Affine::identity());
     }
@@ -78,18 +98,38 @@ fn g1(at: &str, v: &[String]) -> Result<G1Affine, SnarkjsError> {
 }
 
 fn fq2(at: &str, v: &[String]) -> Result<Fq2, SnarkjsError> {
-    let [c0, c1] = v else { return Err(encoding(at, format!("an Fq2 element has 2 parts, got {}", v.len()))) };
-    Ok(Fq2::new(fq(&format!("{at}[0]"), c0)?, fq(&format!("{at}[1]"), c1)?))
+    let [c0, c1] = v else {
+        return Err(encoding(
+            at,
+            format!("an Fq2 element has 2 parts, got {}", v.len()),
+        ));
+    };
+    Ok(Fq2::new(
+        fq(&format!("{at}[0]"), c0)?,
+        fq(&format!("{at}[1]"), c1)?,
+    ))
 }
 
 fn g2(at: &str, v: &[Vec<String>]) -> Result<G2Affine, SnarkjsError> {
-    let [x, y, z] = v else { return Err(encoding(at, format!("a G2 point has 3 coordinates, got {}", v.len()))) };
-    let (x, y, z) = (fq2(&format!("{at}[0]"), x)?, fq2(&format!("{at}[1]"), y)?, fq2(&format!("{at}[2]"), z)?);
+    let [x, y, z] = v else {
+        return Err(encoding(
+            at,
+            format!("a G2 point has 3 coordinates, got {}", v.len()),
+        ));
+    };
+    let (x, y, z) = (
+        fq2(&format!("{at}[0]"), x)?,
+        fq2(&format!("{at}[1]"), y)?,
+        fq2(&format!("{at}[2]"), z)?,
+    );
     if z.is_zero() {
         return Ok(G2Affine::identity());
     }
     if !z.is_one() {
-        return Err(encoding(at, "z must be [1, 0] (affine) or [0, 0] (infinity)"));
+        return Err(encoding(
+            at,
+            "z must be [1, 0] (affine) or [0, 0] (infinity)",
+        ));
     }
     checked(at, G2Affine::new_unchecked(x, y))
 }
@@ -118,11 +158,15 @@ fn not_infinity<A: AffineRepr>(at: &str, p: A) -> Result<A, SnarkjsError> {
 fn fq12(v: &[Vec<Vec<String>>]) -> Result<Fq12, SnarkjsError> {
     let at = "vk_alphabeta_12";
     let fq6 = |i: usize, w: &[Vec<String>]| -> Result<Fq6, SnarkjsError> {
-        let [a, b, c] = w else { return Err(encoding(at, "an Fq6 element has 3 parts")) };
+        let [a, b, c] = w else {
+            return Err(encoding(at, "an Fq6 element has 3 parts"));
+        };
         let p = |j: usize, x: &[String]| fq2(&format!("{at}[{i}][{j}]"), x);
         Ok(Fq6::new(p(0, a)?, p(1, b)?, p(2, c)?))
     };
-    let [c0, c1] = v else { return Err(encoding(at, "an Fq12 element has 2 parts")) };
+    let [c0, c1] = v else {
+        return Err(encoding(at, "an Fq12 element has 2 parts"));
+    };
     Ok(Fq12::new(fq6(0, c0)?, fq6(1, c1)?))
 }
 
@@ -131,9 +175,18 @@ pub fn parse_verifying_key(text: &str) -> Result<VerifyingKey<Bn254>, SnarkjsErr
     let raw: RawKey = json(text)?;
     check_names(Some(&raw.protocol), Some(&raw.curve))?;
     if raw.ic.len() != raw.n_public + 1 {
-        return Err(SnarkjsError::Count { what: "IC points (nPublic + 1)".into(), got: raw.ic.len(), want: raw.n_public + 1 });
+        return Err(SnarkjsError::Count {
+            what: "IC points (nPublic + 1)".into(),
+            got: raw.ic.len(),
+            want: raw.n_public + 1,
+        });
     }
-    let gamma_abc_g1 = raw.ic.iter().enumerate().map(|(i, p)| g1(&format!("IC[{i}]"), p)).collect::<Result<Vec<_>, _>>()?;
+    let gamma_abc_g1 = raw
+        .ic
+        .iter()
+        .enumerate()
+        .map(|(i, p)| g1(&format!("IC[{i}]"), p))
+        .collect::<Result<Vec<_>, _>>()?;
     let vk = VerifyingKey {
         alpha_g1: not_infinity("vk_alpha_1", g1("vk_alpha_1", &raw.vk_alpha_1)?)?,
         beta_g2: not_infinity("vk_beta_2", g2("vk_beta_2", &raw.vk_beta_2)?)?,
@@ -169,7 +222,12 @@ pub fn parse_public_inputs(text: &str) -> Result<Vec<Fr>, SnarkjsError> {
     let raw: Vec<String> = json(text)?;
     raw.iter()
         .enumerate()
-        .map(|(i, s)| from_decimal(s).map_err(|source| SnarkjsError::Field { at: format!("public[{i}]"), source }))
+        .map(|(i, s)| {
+            from_decimal(s).map_err(|source| SnarkjsError::Field {
+                at: format!("public[{i}]"),
+                source,
+            })
+        })
         .collect()
 }
 
@@ -221,5 +279,10 @@ pub fn proof_to_json(proof: &Proof<Bn254>) -> Value {
 
 /// Public inputs as snarkjs writes them.
 pub fn public_inputs_to_json(inputs: &[Fr]) -> Value {
-    Value::Array(inputs.iter().map(|x| Value::String(to_decimal(x))).collect())
+    Value::Array(
+        inputs
+            .iter()
+            .map(|x| Value::String(to_decimal(x)))
+            .collect(),
+    )
 }

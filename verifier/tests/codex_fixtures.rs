@@ -1,6 +1,8 @@
 //! Every Codex / snarkjs fixture proof verifies with its key; wrong inputs and every
 //! single-value tampering are rejected, as `invalid` or as a parse error, never a panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use proofmesh_verifier::snarkjs::{
     parse_proof, parse_public_inputs, parse_verifying_key, proof_to_json, public_inputs_to_json,
     verifying_key_to_json,
@@ -9,7 +11,10 @@ use proofmesh_verifier::{PreparedKey, SnarkjsError, VerifyError};
 use serde_json::Value;
 
 fn fixture(rel: &str) -> String {
-    let path = format!("{}/../../shared/fixtures/codex/{rel}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../shared/fixtures/codex/{rel}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -32,7 +37,9 @@ fn outcome(vk: &str, proof: &str, public: &str) -> Result<bool, String> {
     let vk = parse_verifying_key(vk).map_err(|e| e.to_string())?;
     let proof = parse_proof(proof).map_err(|e| e.to_string())?;
     let inputs = parse_public_inputs(public).map_err(|e| e.to_string())?;
-    PreparedKey::new(&vk).verify(&proof, &inputs).map_err(|e| e.to_string())
+    PreparedKey::new(&vk)
+        .verify(&proof, &inputs)
+        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -55,7 +62,8 @@ fn hardhat_proof_with_other_public_inputs_is_invalid() {
 #[test]
 fn deployed_network_keys_parse() {
     for net in ["codex_testnet", "codex_devnet", "linea_testnet"] {
-        let vk = parse_verifying_key(&fixture(&format!("networks/{net}/verification_key.json"))).unwrap();
+        let vk = parse_verifying_key(&fixture(&format!("networks/{net}/verification_key.json")))
+            .unwrap();
         assert_eq!(vk.gamma_abc_g1.len(), 4, "{net}");
     }
 }
@@ -67,7 +75,10 @@ fn public_input_count_is_enforced() {
     let proof = parse_proof(&s.proof).unwrap();
     let mut inputs = parse_public_inputs(&s.public).unwrap();
     inputs.push(inputs[0]);
-    assert_eq!(vk.verify(&proof, &inputs), Err(VerifyError::PublicInputCount { got: 4, want: 3 }));
+    assert_eq!(
+        vk.verify(&proof, &inputs),
+        Err(VerifyError::PublicInputCount { got: 4, want: 3 })
+    );
     assert!(vk.verify(&proof, &inputs[..2]).is_err());
 }
 
@@ -140,7 +151,11 @@ fn every_single_value_tampering_is_rejected() {
         let s = set(dir);
         for (which, doc) in [("vk", &s.vk), ("proof", &s.proof), ("public", &s.public)] {
             let mut paths = Vec::new();
-            leaves(&serde_json::from_str(doc).unwrap(), &mut Vec::new(), &mut paths);
+            leaves(
+                &serde_json::from_str(doc).unwrap(),
+                &mut Vec::new(),
+                &mut paths,
+            );
             assert!(!paths.is_empty());
             for path in paths {
                 let bad = tamper(doc, &path);
@@ -149,7 +164,11 @@ fn every_single_value_tampering_is_rejected() {
                     "proof" => outcome(&s.vk, &bad, &s.public),
                     _ => outcome(&s.vk, &s.proof, &bad),
                 };
-                assert_ne!(result, Ok(true), "{dir} {which} {path:?} tampered, still valid");
+                assert_ne!(
+                    result,
+                    Ok(true),
+                    "{dir} {which} {path:?} tampered, still valid"
+                );
             }
         }
     }
@@ -159,15 +178,36 @@ fn every_single_value_tampering_is_rejected() {
 fn malformed_documents_give_typed_errors() {
     let s = set("hardhat");
     let q = "21888242871839275222246405745257275088696311157297823662689037894645226208583";
-    let cases: Vec<(String, fn(&SnarkjsError) -> bool)> = vec![
-        (s.proof[..s.proof.len() / 2].to_owned(), |e| matches!(e, SnarkjsError::Json(_))),
+    type Check = fn(&SnarkjsError) -> bool;
+    let cases: Vec<(String, Check)> = vec![
+        (s.proof[..s.proof.len() / 2].to_owned(), |e| {
+            matches!(e, SnarkjsError::Json(_))
+        }),
         ("not json".into(), |e| matches!(e, SnarkjsError::Json(_))),
-        (s.proof.replace("bn128", "bls12381"), |e| matches!(e, SnarkjsError::Curve(_))),
-        (s.proof.replace("groth16", "plonk"), |e| matches!(e, SnarkjsError::Protocol(_))),
+        (s.proof.replace("bn128", "bls12381"), |e| {
+            matches!(e, SnarkjsError::Curve(_))
+        }),
+        (s.proof.replace("groth16", "plonk"), |e| {
+            matches!(e, SnarkjsError::Protocol(_))
+        }),
         // x = q (not canonical)
-        (s.proof.replacen("6534256117371673392078914918983405561950705741555607896616281548993166767050", q, 1), |e| matches!(e, SnarkjsError::Field { .. })),
+        (
+            s.proof.replacen(
+                "6534256117371673392078914918983405561950705741555607896616281548993166767050",
+                q,
+                1,
+            ),
+            |e| matches!(e, SnarkjsError::Field { .. }),
+        ),
         // (1, 3) is not on y^2 = x^3 + 3
-        (s.proof.replacen("6534256117371673392078914918983405561950705741555607896616281548993166767050", "1", 1), |e| matches!(e, SnarkjsError::NotOnCurve { .. })),
+        (
+            s.proof.replacen(
+                "6534256117371673392078914918983405561950705741555607896616281548993166767050",
+                "1",
+                1,
+            ),
+            |e| matches!(e, SnarkjsError::NotOnCurve { .. }),
+        ),
     ];
     for (doc, check) in cases {
         let e = parse_proof(&doc).unwrap_err();
@@ -176,18 +216,29 @@ fn malformed_documents_give_typed_errors() {
     // A proof element at infinity.
     let mut v: Value = serde_json::from_str(&s.proof).unwrap();
     v["pi_c"] = serde_json::json!(["0", "1", "0"]);
-    assert!(matches!(parse_proof(&v.to_string()), Err(SnarkjsError::Infinity { .. })));
+    assert!(matches!(
+        parse_proof(&v.to_string()),
+        Err(SnarkjsError::Infinity { .. })
+    ));
     // Wrong point length.
     let mut v: Value = serde_json::from_str(&s.proof).unwrap();
     v["pi_a"] = serde_json::json!(["1", "2"]);
-    assert!(matches!(parse_proof(&v.to_string()), Err(SnarkjsError::Encoding { .. })));
+    assert!(matches!(
+        parse_proof(&v.to_string()),
+        Err(SnarkjsError::Encoding { .. })
+    ));
     // Key with an IC point dropped.
     let mut v: Value = serde_json::from_str(&s.vk).unwrap();
     v["IC"].as_array_mut().unwrap().pop();
-    assert!(matches!(parse_verifying_key(&v.to_string()), Err(SnarkjsError::Count { .. })));
+    assert!(matches!(
+        parse_verifying_key(&v.to_string()),
+        Err(SnarkjsError::Count { .. })
+    ));
     // Public input out of range.
     assert!(matches!(
-        parse_public_inputs(r#"["21888242871839275222246405745257275088548364400416034343698204186575808495617"]"#),
+        parse_public_inputs(
+            r#"["21888242871839275222246405745257275088548364400416034343698204186575808495617"]"#
+        ),
         Err(SnarkjsError::Field { .. })
     ));
 }
@@ -211,6 +262,13 @@ fn g2_point_off_subgroup_is_rejected() {
     let p = found.expect("a non-subgroup twist point");
     let mut v: Value = serde_json::from_str(&s.proof).unwrap();
     let d = |f: &Fq| proofmesh_circuits::field::to_decimal(f);
-    v["pi_b"] = serde_json::json!([[d(&p.x.c0), d(&p.x.c1)], [d(&p.y.c0), d(&p.y.c1)], ["1", "0"]]);
-    assert!(matches!(parse_proof(&v.to_string()), Err(SnarkjsError::NotInSubgroup { .. })));
+    v["pi_b"] = serde_json::json!([
+        [d(&p.x.c0), d(&p.x.c1)],
+        [d(&p.y.c0), d(&p.y.c1)],
+        ["1", "0"]
+    ]);
+    assert!(matches!(
+        parse_proof(&v.to_string()),
+        Err(SnarkjsError::NotInSubgroup { .. })
+    ));
 }

@@ -43,9 +43,11 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let params = CircuitParams::codex(a.samples);
     let slots = open_slots(&a.slots)?;
     let commitment = proofmesh_prover::commit(&slots)?;
-    let input = proofmesh_prover::circuit_input(&params, &slots, &commitment, a.slot_index, a.entropy)?;
+    let input =
+        proofmesh_prover::circuit_input(&params, &slots, &commitment, a.slot_index, a.entropy)?;
     let json = serde_json::to_string_pretty(&CircuitInputJson::from(&input))?;
-    std::fs::write(&a.out, json + "\n").with_context(|| format!("{}: cannot write", a.out.display()))?;
+    std::fs::write(&a.out, json + "\n")
+        .with_context(|| format!("{}: cannot write", a.out.display()))?;
     output::line(&format!(
         "wrote {}: slot {} of {}, {} cells, {} samples",
         a.out.display(),

@@ -34,12 +34,19 @@ pub(crate) struct Args {
 
 pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let vk = parse_verifying_key(&read_text(&a.vk)?).with_context(|| a.vk.display().to_string())?;
-    let proof = parse_proof(&read_text(&a.proof)?).with_context(|| a.proof.display().to_string())?;
-    let inputs = parse_public_inputs(&read_text(&a.public)?).with_context(|| a.public.display().to_string())?;
+    let proof =
+        parse_proof(&read_text(&a.proof)?).with_context(|| a.proof.display().to_string())?;
+    let inputs = parse_public_inputs(&read_text(&a.public)?)
+        .with_context(|| a.public.display().to_string())?;
     let key = PreparedKey::new(&vk);
-    let valid = key.verify(&proof, &inputs).with_context(|| format!("{} against {}", a.public.display(), a.vk.display()))?;
+    let valid = key
+        .verify(&proof, &inputs)
+        .with_context(|| format!("{} against {}", a.public.display(), a.vk.display()))?;
     if valid {
-        output::line(&format!("valid: the proof verifies under the key ({} public inputs)", inputs.len()))?;
+        output::line(&format!(
+            "valid: the proof verifies under the key ({} public inputs)",
+            inputs.len()
+        ))?;
         Ok(ExitCode::SUCCESS)
     } else {
         output::line("invalid: the proof does not verify under this key and these public inputs")?;
