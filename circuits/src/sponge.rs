@@ -52,7 +52,7 @@ mod tests {
     fn reference_sponge(rate: usize, input: &[Fr]) -> Fr {
         let mut padded = input.to_vec();
         padded.push(Fr::ONE);
-        while padded.len() % rate != 0 {
+        while !padded.len().is_multiple_of(rate) {
             padded.push(Fr::ZERO);
         }
         let mut s = [Fr::ZERO, Fr::ZERO, domain_separator(rate)];
@@ -82,7 +82,7 @@ mod tests {
 
     #[test]
     fn domain_separator_value() {
-        assert_eq!(domain_separator(2), Fr::from((1u128 << 64) as u128 + 0x302));
+        assert_eq!(domain_separator(2), Fr::from((1u128 << 64) + 0x302));
     }
 
     #[test]

@@ -66,7 +66,8 @@ fn json_round_trip_is_identical() {
 fn every_tampering_fails_the_check() {
     let p = CircuitParams::codex(5);
     let one = Fr::from(1u64);
-    let tamperings: Vec<(&str, Box<dyn Fn(&mut CircuitInput)>)> = vec![
+    type Tamper = Box<dyn Fn(&mut CircuitInput)>;
+    let tamperings: Vec<(&str, Tamper)> = vec![
         ("entropy", Box::new(move |i| i.entropy += one)),
         ("dataset root", Box::new(move |i| i.dataset_root += one)),
         ("slot index", Box::new(|i| i.slot_index = 4)),
