@@ -272,3 +272,33 @@ fn g2_point_off_subgroup_is_rejected() {
         Err(SnarkjsError::NotInSubgroup { .. })
     ));
 }
+
+#[test]
+fn circuit_ids_are_pinned_and_distinct() {
+    use proofmesh_verifier::CircuitId;
+    let id = |rel: &str| CircuitId::of(&parse_verifying_key(&fixture(rel)).unwrap()).to_hex();
+    let hardhat = id("hardhat/verification_key.json");
+    // Pinned: a change of serialization or tag changes every id on the network.
+    assert_eq!(
+        hardhat,
+        "c9b0df73c7d6a86002969c8b17f09b68011f8538bbccc0653e32e315e5cd6119"
+    );
+    let ids = [
+        hardhat.clone(),
+        id("snarkjs/verification_key.json"),
+        id("networks/codex_testnet/verification_key.json"),
+        id("networks/codex_devnet/verification_key.json"),
+        id("networks/linea_testnet/verification_key.json"),
+    ];
+    for (i, a) in ids.iter().enumerate() {
+        for b in &ids[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+    // The id does not depend on the JSON text, only on the key.
+    let v: Value = serde_json::from_str(&fixture("hardhat/verification_key.json")).unwrap();
+    assert_eq!(
+        CircuitId::of(&parse_verifying_key(&v.to_string()).unwrap()).to_hex(),
+        hardhat
+    );
+}
