@@ -1,0 +1,20 @@
+//! Domain types: the validated values every other crate works with. They are built from wire
+//! messages only through the `TryFrom` conversions in `crate::wire`, so holding one means its
+//! invariants (lengths, ranges, canonical field elements, order) hold.
+
+mod ids;
+mod keys;
+mod messages;
+mod signers;
+mod verdict;
+mod verifier_set;
+
+pub use ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId, MAX_SLOTS};
+pub use keys::{BlsPublicKey, BlsSignature, ProviderKey, ProviderSignature, VerifierIndex};
+pub use messages::{
+    AttestationBatch, DatasetAnnounce, ProofEnvelope, QuorumCertificate, RepairRequest,
+    SignerProof, SlotAssign, SlotVerdict, PROOF_BYTES,
+};
+pub use signers::SignerBitfield;
+pub use verdict::Verdict;
+pub use verifier_set::{VerifierMember, VerifierSet};
