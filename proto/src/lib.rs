@@ -4,5 +4,7 @@
 //! are the one place untrusted bytes become domain types.
 
 pub mod domain;
+pub mod wire;
 
 pub use domain::*;
+pub use wire::{DecodeError, WireMessage};

@@ -1,0 +1,99 @@
+//! Canonical decoding and content ids for every message type.
+
+use super::convert::{FromWire, ToWire};
+use super::error::DecodeError;
+use crate::domain::{
+    AttestationBatch, ContentId, DatasetAnnounce, ProofEnvelope, QuorumCertificate, RepairRequest,
+    SlotAssign,
+};
+use prost::Message;
+use sha2::{Digest, Sha256};
+
+/// A protocol message with one canonical byte encoding.
+pub trait WireMessage: Sized {
+    /// Largest accepted encoding; bigger inputs are refused before parsing.
+    const MAX_BYTES: usize;
+    /// Domain tag of content ids and signing messages (distinct per type).
+    const TAG: &'static [u8];
+
+    /// The canonical encoding.
+    fn encode(&self) -> Vec<u8>;
+
+    /// Decodes untrusted bytes: size limit, protobuf, field validation, canonical form.
+    fn decode(bytes: &[u8]) -> Result<Self, DecodeError>;
+
+    /// SHA-256 over the tag and the canonical encoding: gossip message id and dedupe key.
+    fn content_id(&self) -> ContentId {
+        let mut h = Sha256::new();
+        h.update(Self::TAG);
+        h.update(self.encode());
+        ContentId(h.finalize().into())
+    }
+}
+
+fn decode_canonical<D, P>(bytes: &[u8], max: usize) -> Result<D, DecodeError>
+where
+    P: Message + Default,
+    D: FromWire<P> + ToWire<P>,
+{
+    if bytes.len() > max {
+        return Err(DecodeError::TooLarge {
+            got: bytes.len(),
+            max,
+        });
+    }
+    let wire = P::decode(bytes).map_err(|e| DecodeError::Protobuf(e.to_string()))?;
+    let value = D::from_wire(wire)?;
+    if value.to_wire().encode_to_vec() != bytes {
+        return Err(DecodeError::NonCanonical);
+    }
+    Ok(value)
+}
+
+macro_rules! wire_message {
+    ($domain:ty, $pb:ty, $max:expr, $tag:expr) => {
+        impl WireMessage for $domain {
+            const MAX_BYTES: usize = $max;
+            const TAG: &'static [u8] = $tag;
+            fn encode(&self) -> Vec<u8> {
+                self.to_wire().encode_to_vec()
+            }
+            fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+                decode_canonical::<Self, $pb>(bytes, Self::MAX_BYTES)
+            }
+        }
+    };
+}
+
+use super::pb;
+wire_message!(
+    DatasetAnnounce,
+    pb::DatasetAnnounce,
+    512,
+    b"proofmesh/v1/DatasetAnnounce"
+);
+wire_message!(SlotAssign, pb::SlotAssign, 512, b"proofmesh/v1/SlotAssign");
+wire_message!(
+    ProofEnvelope,
+    pb::ProofEnvelope,
+    1024,
+    b"proofmesh/v1/ProofEnvelope"
+);
+wire_message!(
+    AttestationBatch,
+    pb::AttestationBatch,
+    4 << 20,
+    b"proofmesh/v1/AttestationBatch"
+);
+wire_message!(
+    QuorumCertificate,
+    pb::QuorumCertificate,
+    1 << 20,
+    b"proofmesh/v1/QuorumCertificate"
+);
+wire_message!(
+    RepairRequest,
+    pb::RepairRequest,
+    1024,
+    b"proofmesh/v1/RepairRequest"
+);

@@ -1,0 +1,17 @@
+//! Wire encodings: the prost-generated protobuf types (`pb`), their validating conversions to
+//! domain types, and [`WireMessage`] — size-limited, canonical decoding and content ids.
+//! This is the one place untrusted bytes become domain values.
+
+mod codec;
+mod convert;
+mod error;
+
+pub use codec::WireMessage;
+pub use convert::{MAX_BATCH_ENTRIES, MAX_PATH};
+pub use error::DecodeError;
+
+/// Generated protobuf types (`proto/proofmesh/v1/messages.proto`).
+#[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+pub mod pb {
+    include!(concat!(env!("OUT_DIR"), "/proofmesh.v1.rs"));
+}
