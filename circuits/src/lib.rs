@@ -4,9 +4,11 @@
 //! (see `shared/design/codex-params.md`): the BN254 Poseidon2 permutation with Codex's
 //! constants, the sponge, bytes → field elements, keyed Merkle trees, cell / block / slot /
 //! dataset roots, the cell sampler and the circuit input of Codex's `SampleAndProve` circuit
-//! with its native check. This crate does no I/O; the prover reads files and calls it.
+//! with its native check; and, in [`gadgets`], the same computations as R1CS gadgets and the
+//! storage-proof circuit. This crate does no I/O; the prover reads files and calls it.
 
 pub mod field;
+pub mod gadgets;
 pub mod input;
 pub mod merkle;
 pub mod poseidon2;

@@ -30,6 +30,8 @@ enum Command {
     Commit(commands::commit::Args),
     Sample(commands::sample::Args),
     Input(commands::input::Args),
+    #[command(subcommand)]
+    Bench(commands::bench::Command),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Commit(a) => commands::commit::run(a),
         Command::Sample(a) => commands::sample::run(a),
         Command::Input(a) => commands::input::run(a),
+        Command::Bench(c) => commands::bench::run(c),
     };
     match result {
         Ok(code) => code,

@@ -76,3 +76,95 @@ pub enum VerifyError {
         want: usize,
     },
 }
+
+/// Why an attestation batch or a quorum certificate was refused, or a key could not be made.
+/// Each variant says whether the peer that sent the value is at fault (gossip `Reject` and a
+/// penalty) or not (`Ignore`: the fault is local, or nobody's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttestError {
+    /// Key material shorter than the 32 bytes `KeyGen` requires. Local fault (the operator's
+    /// seed), never a peer's.
+    #[error("key material must be at least 32 bytes, got {got}")]
+    ShortSeed {
+        /// Bytes given.
+        got: usize,
+    },
+    /// A BLS public key is not a valid compressed G1 point of the prime-order subgroup, or is
+    /// the point at infinity. The fault is whoever wrote the verifier set (its signer or the
+    /// local configuration), not the peer that sent the batch or certificate.
+    #[error("verifier {verifier}: invalid BLS public key")]
+    InvalidPublicKey {
+        /// The member whose key is invalid.
+        verifier: u16,
+    },
+    /// Entries are not strictly ascending by slot (unsorted or a slot twice). Sender at fault
+    /// (or the local caller, when signing).
+    #[error("entries are not strictly ascending by slot at position {position}")]
+    UnsortedEntries {
+        /// Index of the first entry not above its predecessor.
+        position: usize,
+    },
+    /// More entries than a batch may hold (`proofmesh_proto::wire::MAX_BATCH_ENTRIES`). Sender
+    /// at fault (or the local caller, when signing).
+    #[error("{got} entries, at most {max} allowed in one batch")]
+    TooManyEntries {
+        /// Entries given.
+        got: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The signer index is not a member of the verifier set in force for the period. Sender at
+    /// fault when the set is the one in force for the period.
+    #[error("verifier {verifier} is not in the verifier set ({members} members)")]
+    UnknownVerifier {
+        /// The index named.
+        verifier: u16,
+        /// Size of the set.
+        members: usize,
+    },
+    /// The verifier set given starts after the period: the caller chose the wrong set. Local
+    /// fault, not the sender's.
+    #[error("period {period} precedes the verifier set (effective from {effective_from})")]
+    WrongVerifierSet {
+        /// The period of the batch or certificate.
+        period: u64,
+        /// First period of the set given.
+        effective_from: u64,
+    },
+    /// The signature bytes are not a valid compressed G2 point of the prime-order subgroup
+    /// (or are the point at infinity). Sender at fault.
+    #[error("malformed BLS signature")]
+    MalformedSignature,
+    /// The signature is well formed but does not verify under the signer's key (wrong key,
+    /// tampered entries, period or index). Sender at fault.
+    #[error("BLS signature does not verify")]
+    BadSignature,
+    /// A certificate names no signer (sender at fault), or an empty list of signatures was
+    /// given to aggregate (local caller's fault).
+    #[error("certificate has no signers")]
+    NoSigners,
+    /// A certificate's signers do not hold ≥ 2/3 of the set's weight. Sender at fault.
+    #[error("signers hold weight {weight} of {total}: not a 2/3 quorum")]
+    NoQuorum {
+        /// Weight of the signers.
+        weight: u128,
+        /// Total weight of the set.
+        total: u128,
+    },
+    /// A certificate carries a different number of inclusion proofs than signers. Sender at
+    /// fault.
+    #[error("{proofs} inclusion proofs for {signers} signers")]
+    ProofCount {
+        /// Signers in the bitfield.
+        signers: usize,
+        /// Proofs carried.
+        proofs: usize,
+    },
+    /// A signer's inclusion proof does not lead from the certified entry to its entries root
+    /// (wrong index, count, path length or sibling). Sender at fault.
+    #[error("verifier {verifier}: inclusion proof does not lead to its entries root")]
+    BadInclusionProof {
+        /// The signer whose proof fails.
+        verifier: u16,
+    },
+}

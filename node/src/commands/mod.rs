@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments (clap) and its `run`.
 
+pub(crate) mod bench;
 pub(crate) mod commit;
 pub(crate) mod input;
 pub(crate) mod sample;

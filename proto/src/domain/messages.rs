@@ -31,7 +31,7 @@ pub struct DatasetAnnounce {
 impl DatasetAnnounce {
     /// Total slots, K + M.
     pub fn slots(&self) -> u16 {
-        self.data_slots + self.parity_slots
+        self.data_slots.saturating_add(self.parity_slots)
     }
 }
 

@@ -1,0 +1,15 @@
+//! Proof intake, as typed stages: a gossiped [`ProofEnvelope`](proofmesh_proto::ProofEnvelope)
+//! becomes a [`CheckedProof`] after the cheap checks (known slot, duty, period window, provider
+//! signature, dedupe, well-formed proof), and a [`VerifiedProof`] only after Groth16
+//! verification — a type nothing outside this module can construct, so the aggregator and the
+//! store can only ever be handed verified proofs.
+
+mod error;
+mod keyring;
+mod registry;
+mod stages;
+
+pub use error::{GossipAction, IntakeError};
+pub use keyring::KeyRing;
+pub use registry::Registry;
+pub use stages::{CheckedProof, Intake, VerifiedProof};

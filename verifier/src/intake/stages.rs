@@ -1,0 +1,273 @@
+//! The intake pipeline's stages and the state they need (dedupe, proven slots).
+
+use super::error::IntakeError;
+use super::keyring::KeyRing;
+use super::registry::{provider_signature_ok, Registry};
+use crate::batch::{verify_batch, BatchItem};
+use crate::duty::{is_proof_required, EntropySource, PeriodClock, Window};
+use ark_bn254::{Bn254, Fr};
+use ark_ff::PrimeField;
+use ark_groth16::Proof;
+use ark_serialize::CanonicalDeserialize;
+use proofmesh_proto::{
+    CircuitId, ContentId, Period, ProofEnvelope, ProviderKey, SlotId, SlotVerdict, Verdict,
+    WireMessage,
+};
+use rand::{CryptoRng, RngCore};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A proof that passed every cheap check; ready for (batch) verification.
+#[derive(Clone, Debug)]
+pub struct CheckedProof {
+    envelope: ProofEnvelope,
+    id: ContentId,
+    proof: Proof<Bn254>,
+    inputs: [Fr; 3],
+}
+
+impl CheckedProof {
+    /// The envelope as received.
+    pub fn envelope(&self) -> &ProofEnvelope {
+        &self.envelope
+    }
+    /// Its content id (gossip message id).
+    pub fn id(&self) -> ContentId {
+        self.id
+    }
+    /// The public inputs the verifier derived itself: `entropy, datasetRoot, slotIndex`.
+    pub fn public_inputs(&self) -> &[Fr; 3] {
+        &self.inputs
+    }
+}
+
+/// A proof that verified. Only [`Intake::verify`] constructs one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedProof {
+    slot: SlotId,
+    period: Period,
+    circuit: CircuitId,
+    provider: ProviderKey,
+    id: ContentId,
+}
+
+impl VerifiedProof {
+    /// The slot proven.
+    pub fn slot(&self) -> SlotId {
+        self.slot
+    }
+    /// The period proven.
+    pub fn period(&self) -> Period {
+        self.period
+    }
+    /// The circuit it was verified against.
+    pub fn circuit(&self) -> CircuitId {
+        self.circuit
+    }
+    /// The provider who made it.
+    pub fn provider(&self) -> ProviderKey {
+        self.provider
+    }
+    /// The envelope's content id.
+    pub fn id(&self) -> ContentId {
+        self.id
+    }
+}
+
+/// Intake state of one verifier: the registry, the clock, the entropy source, the keys, and
+/// the memory of what was seen and proven (pruned by period).
+pub struct Intake {
+    /// Known datasets and slot claims.
+    pub registry: Registry,
+    clock: PeriodClock,
+    entropy: Box<dyn EntropySource>,
+    keys: KeyRing,
+    seen: HashMap<ContentId, Period>,
+    proven: BTreeMap<Period, HashSet<SlotId>>,
+    invalid: BTreeMap<Period, HashSet<SlotId>>,
+}
+
+impl Intake {
+    /// A fresh intake.
+    pub fn new(
+        registry: Registry,
+        clock: PeriodClock,
+        entropy: Box<dyn EntropySource>,
+        keys: KeyRing,
+    ) -> Self {
+        Self {
+            registry,
+            clock,
+            entropy,
+            keys,
+            seen: HashMap::new(),
+            proven: BTreeMap::new(),
+            invalid: BTreeMap::new(),
+        }
+    }
+
+    /// The period clock.
+    pub fn clock(&self) -> &PeriodClock {
+        &self.clock
+    }
+
+    /// The entropy of a period, if known.
+    pub fn entropy(&self, period: Period) -> Option<Fr> {
+        self.entropy.entropy(period)
+    }
+
+    /// Whether a valid proof for `slot` in `period` has been accepted.
+    pub fn is_proven(&self, slot: &SlotId, period: Period) -> bool {
+        self.proven.get(&period).is_some_and(|s| s.contains(slot))
+    }
+
+    /// The cheap checks, in order of cost. A message passing them is remembered as seen.
+    pub fn check(
+        &mut self,
+        envelope: ProofEnvelope,
+        now: u64,
+    ) -> Result<CheckedProof, IntakeError> {
+        let (slot, period) = (envelope.slot, envelope.period);
+        let id = envelope.content_id();
+        if self.seen.contains_key(&id) {
+            return Err(IntakeError::Duplicate);
+        }
+        let dataset = self
+            .registry
+            .dataset(&slot.dataset)
+            .ok_or_else(|| IntakeError::UnknownDataset(slot.dataset.to_string()))?;
+        if slot.index >= dataset.slots() {
+            return Err(IntakeError::NoSuchSlot {
+                slot,
+                slots: dataset.slots(),
+            });
+        }
+        let probability = dataset.proof_probability;
+        match self.clock.window(period, now) {
+            Window::TooEarly => return Err(IntakeError::TooEarly(period)),
+            Window::TooLate => return Err(IntakeError::TooLate(period)),
+            Window::Open => {}
+        }
+        if self.is_proven(&slot, period) {
+            return Err(IntakeError::AlreadyProven(slot));
+        }
+        let entropy = self
+            .entropy
+            .entropy(period)
+            .ok_or(IntakeError::NoEntropy(period))?;
+        if !is_proof_required(entropy, &slot, probability) {
+            return Err(IntakeError::NoDuty { slot, period });
+        }
+        match self.registry.provider_at(&slot, period) {
+            None => return Err(IntakeError::Unassigned(slot)),
+            Some(p) if *p != envelope.provider => return Err(IntakeError::WrongProvider(slot)),
+            Some(_) => {}
+        }
+        if self.keys.get(&envelope.circuit_id).is_none() {
+            return Err(IntakeError::UnknownCircuit(envelope.circuit_id.to_string()));
+        }
+        if !provider_signature_ok(
+            &envelope.provider,
+            &envelope.signing_bytes(),
+            &envelope.signature,
+        ) {
+            return Err(IntakeError::BadSignature("proof envelope"));
+        }
+        let proof = Proof::<Bn254>::deserialize_compressed(&envelope.proof[..])
+            .map_err(|e| IntakeError::MalformedProof(e.to_string()))?;
+        let root = Fr::from_le_bytes_mod_order(slot.dataset.as_bytes());
+        let inputs = [entropy, root, Fr::from(u64::from(slot.index))];
+        self.seen.insert(id, period);
+        Ok(CheckedProof {
+            envelope,
+            id,
+            proof,
+            inputs,
+        })
+    }
+
+    /// Verifies checked proofs, batched per circuit; results 1:1 with the input, in order.
+    /// Valid proofs mark their (slot, period) proven.
+    pub fn verify<R: RngCore + CryptoRng>(
+        &mut self,
+        checked: &[CheckedProof],
+        rng: &mut R,
+    ) -> Vec<Result<VerifiedProof, IntakeError>> {
+        let mut results: Vec<Option<Result<VerifiedProof, IntakeError>>> =
+            vec![None; checked.len()];
+        let mut by_circuit: BTreeMap<CircuitId, Vec<usize>> = BTreeMap::new();
+        for (i, c) in checked.iter().enumerate() {
+            by_circuit.entry(c.envelope.circuit_id).or_default().push(i);
+        }
+        for (circuit, idx) in by_circuit {
+            let Some(key) = self.keys.get(&circuit) else {
+                for &i in &idx {
+                    results[i] = Some(Err(IntakeError::UnknownCircuit(circuit.to_string())));
+                }
+                continue;
+            };
+            let items: Vec<BatchItem<'_>> = idx
+                .iter()
+                .map(|&i| BatchItem::new(&checked[i].proof, &checked[i].inputs))
+                .collect();
+            for (&i, outcome) in idx.iter().zip(verify_batch(key, &items, rng)) {
+                let c = &checked[i];
+                results[i] = Some(match outcome {
+                    Ok(true) => Ok(VerifiedProof {
+                        slot: c.envelope.slot,
+                        period: c.envelope.period,
+                        circuit,
+                        provider: c.envelope.provider,
+                        id: c.id,
+                    }),
+                    _ => Err(IntakeError::InvalidProof),
+                });
+            }
+        }
+        let out: Vec<_> = results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(IntakeError::InvalidProof)))
+            .collect();
+        for (c, r) in checked.iter().zip(&out) {
+            let (slot, period) = (c.envelope.slot, c.envelope.period);
+            match r {
+                Ok(_) => self.proven.entry(period).or_default().insert(slot),
+                Err(_) => self.invalid.entry(period).or_default().insert(slot),
+            };
+        }
+        out
+    }
+
+    /// The verdicts this verifier attests for `period`, one per duty in slot order: `Valid`
+    /// if a valid proof was accepted, `Invalid` if only invalid ones arrived, `Missing`
+    /// otherwise. `None` while the period's entropy (and so its duties) is unknown. Sealed
+    /// at the period's deadline.
+    pub fn verdicts(&self, period: Period) -> Option<Vec<SlotVerdict>> {
+        let entropy = self.entropy.entropy(period)?;
+        let in_set = |m: &BTreeMap<Period, HashSet<SlotId>>, slot: &SlotId| {
+            m.get(&period).is_some_and(|s| s.contains(slot))
+        };
+        let verdicts = self
+            .registry
+            .duties(entropy)
+            .into_iter()
+            .map(|slot| {
+                let verdict = if in_set(&self.proven, &slot) {
+                    Verdict::Valid
+                } else if in_set(&self.invalid, &slot) {
+                    Verdict::Invalid
+                } else {
+                    Verdict::Missing
+                };
+                SlotVerdict { slot, verdict }
+            })
+            .collect();
+        Some(verdicts)
+    }
+
+    /// Forgets dedupe, proven and invalid state of periods before `period` (bounded memory).
+    pub fn prune_before(&mut self, period: Period) {
+        self.seen.retain(|_, p| *p >= period);
+        self.proven = self.proven.split_off(&period);
+        self.invalid = self.invalid.split_off(&period);
+    }
+}
