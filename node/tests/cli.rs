@@ -346,3 +346,65 @@ fn codex_circuit_accepts_our_input() {
         "Codex's circuit must reject a tampered input"
     );
 }
+
+#[test]
+fn bench_verify_reports_throughput() {
+    let o = proofmesh(&["bench", "verify", "--n", "6", "--threads", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let value = |prefix: &str| -> f64 {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {out}"));
+        line[prefix.len()..]
+            .trim()
+            .trim_end_matches("proofs/s")
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        value("single:") > 0.0 && value("batch(6):") > 0.0 && value("ratio:") > 0.0,
+        "{out}"
+    );
+    // Another key and proof given explicitly (the snarkjs fixture).
+    let (vk, proof, public) = (
+        fixture("snarkjs/verification_key.json"),
+        fixture("snarkjs/proof.json"),
+        fixture("snarkjs/public.json"),
+    );
+    let o = proofmesh(&[
+        "bench",
+        "verify",
+        "--n",
+        "3",
+        "--vk",
+        s(&vk),
+        "--proof",
+        s(&proof),
+        "--public",
+        s(&public),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("batch(3):"));
+    // A proof that does not verify under the key: nothing to measure, exit 2.
+    let o = proofmesh(&[
+        "bench",
+        "verify",
+        "--n",
+        "3",
+        "--vk",
+        s(&fixture("hardhat/verification_key.json")),
+        "--proof",
+        s(&proof),
+        "--public",
+        s(&public),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("does not verify"), "{}", stderr(&o));
+    assert_eq!(
+        proofmesh(&["bench", "verify", "--n", "0"]).status.code(),
+        Some(2)
+    );
+}

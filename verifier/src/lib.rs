@@ -1,7 +1,14 @@
-//! Groth16 verification for proofmesh, as pure logic (no async runtime, no storage, no
-//! network): parsing of snarkjs JSON (the format of Codex's keys and proofs) with full
-//! validation into arkworks types, verification with a key prepared once, and batch
-//! verification of many proofs under one key (random linear combination, bisection on failure).
+//! The verification engine of proofmesh, as pure logic (no async runtime, no storage, no
+//! network; the node drives it):
+//!
+//! - [`snarkjs`], [`groth16`], [`batch`], [`circuit_id`]: Groth16 proofs and keys (Codex's
+//!   snarkjs JSON, proofmesh's own), verified singly or in batches;
+//! - [`duty`]: periods, entropy sources and the die roll that says which slot owes a proof;
+//! - [`intake`]: the typed stages a gossiped proof goes through (`ProofEnvelope` →
+//!   `CheckedProof` → `VerifiedProof`), each refusal mapped to a gossip verdict;
+//! - [`attest`], [`quorum`]: BLS-signed attestation batches, their grow-only pool, final
+//!   verdicts at ≥ 2/3 of the weight and self-verifying quorum certificates;
+//! - [`health`]: the dataset-health state machine driven by final verdicts.
 
 pub mod attest;
 pub mod batch;

@@ -1,0 +1,12 @@
+//! `AttestationBatch` decoder on arbitrary bytes: never panics; what decodes is canonical.
+//! Run: `cd proto/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run decode_attestation_batch`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use proofmesh_proto::{AttestationBatch, WireMessage};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(m) = AttestationBatch::decode(data) {
+        assert_eq!(m.encode(), data);
+    }
+});
