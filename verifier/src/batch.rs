@@ -12,7 +12,10 @@
 //! is pinned down by single verification. Results are returned 1:1 with the inputs and in
 //! their order, like lighthouse's `attestation_verification/batch.rs`.
 
+mod inv;
+mod miller;
 mod rlc;
+mod scale;
 
 use crate::error::VerifyError;
 use crate::groth16::PreparedKey;

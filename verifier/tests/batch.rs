@@ -276,3 +276,38 @@ fn thread_count_does_not_change_results() {
         );
     }
 }
+
+/// One invalid proof (broken in each of the three ways in turn) at every position of small
+/// batches is found, and only it.
+#[test]
+fn invalid_proof_at_every_position_is_found() {
+    for n in [2, 3, 7] {
+        for i in 0..n {
+            for how in 0..3 {
+                let mut batch = Batch::valid(n);
+                batch.tamper(i, how);
+                let seed = (n * 100 + i * 3 + how) as u64;
+                assert_eq!(
+                    batch.verify(seed),
+                    expect_bad(n, &[i]),
+                    "n = {n}, bad = {i}, how = {how}"
+                );
+            }
+        }
+    }
+}
+
+/// Profiling target, not a check: one n = 256 batch of valid proofs on the calling thread.
+/// `valgrind --tool=callgrind --toggle-collect='*verify_batch*'` on it gives deterministic
+/// instruction counts for comparing implementations.
+#[test]
+#[ignore]
+fn profile_batch_256() {
+    let batch = Batch::valid(256);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let results = pool.install(|| batch.verify(1));
+    assert!(results.iter().all(|r| *r == Ok(true)));
+}

@@ -1,23 +1,22 @@
 //! The random-linear-combination batch equation of Groth16 over BN254, for a set of proofs
 //! that already passed the cheap checks (right public-input count).
 //!
-//! The work is shaped for cost: rᵢ·Aᵢ are 128-bit (two-limb) scalar multiplications, not
-//! full 254-bit ones; Σ rᵢ·Cᵢ is one variable-base MSM; Σ rᵢ·PIᵢ is folded into
+//! The work is shaped for cost: rᵢ·Aᵢ are 128-bit scalar multiplications, not full 254-bit
+//! ones, with a width-4 NAF (`super::scale`); Σ rᵢ·Cᵢ is one variable-base MSM; Σ rᵢ·PIᵢ is folded into
 //! (Σ rᵢ)·IC₀ + Σⱼ (Σᵢ rᵢ·xᵢⱼ)·ICⱼ, one MSM over the key's few IC points instead of one per
-//! proof. The n proof pairs are split into one chunk per rayon thread; each chunk prepares its
-//! Bᵢ line coefficients and runs its own multi-Miller loop, and the chunk outputs are
+//! proof. The n proof pairs are split into one chunk per rayon thread; each chunk runs one
+//! Miller loop over all its pairs (`super::miller`: a shared accumulator, Bᵢ's lines computed
+//! on the fly in affine coordinates with batched inversions), and the chunk outputs are
 //! multiplied before the single final exponentiation.
 
-use super::BatchItem;
+use super::{miller, scale, BatchItem};
 use crate::groth16::PreparedKey;
 use ark_bn254::{Bn254, Fq12, Fr, G1Affine, G1Projective};
 use ark_ec::pairing::{MillerLoopOutput, Pairing};
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::{BigInt, CyclotomicMultSubgroup, One, PrimeField, Zero};
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
-
-type G2Prepared = <Bn254 as Pairing>::G2Prepared;
 
 /// A uniformly random non-zero 128-bit weight (zero would drop its proof from the check).
 fn weight<R: RngCore + CryptoRng>(rng: &mut R) -> u128 {
@@ -46,6 +45,9 @@ pub(super) fn holds<R: RngCore + CryptoRng>(
         || proof_pairs(items, idx, &weights),
         || key_pairs(key, items, idx, &weights),
     );
+    let Some(proof_pairs) = proof_pairs else {
+        return false;
+    };
     let Some(lhs) = Bn254::final_exponentiation(MillerLoopOutput(proof_pairs * key_pairs)) else {
         return false;
     };
@@ -58,8 +60,10 @@ pub(super) fn holds<R: RngCore + CryptoRng>(
     lhs.0 == rhs
 }
 
-/// ∏ᵢ f(rᵢ·Aᵢ, Bᵢ): the Miller-loop product of the per-proof pairs, one chunk per thread.
-fn proof_pairs(items: &[BatchItem<'_>], idx: &[usize], weights: &[u128]) -> Fq12 {
+/// ∏ᵢ f(rᵢ·Aᵢ, Bᵢ) (up to a factor the final exponentiation removes): one chunk per thread,
+/// each a single [`miller::miller_loop`] over all its pairs. `None` if a chunk's loop met a
+/// zero inversion (impossible for subgroup points; the caller then reports "not shown valid").
+fn proof_pairs(items: &[BatchItem<'_>], idx: &[usize], weights: &[u128]) -> Option<Fq12> {
     let chunk = idx
         .len()
         .div_ceil(rayon::current_num_threads().max(1))
@@ -67,16 +71,13 @@ fn proof_pairs(items: &[BatchItem<'_>], idx: &[usize], weights: &[u128]) -> Fq12
     idx.par_chunks(chunk)
         .zip(weights.par_chunks(chunk))
         .map(|(idx, weights)| {
-            let scaled: Vec<G1Projective> = idx
-                .iter()
-                .zip(weights)
-                .map(|(&i, &r)| items[i].proof.a.mul_bigint(limbs(r)))
-                .collect();
-            let a = G1Projective::normalize_batch(&scaled);
-            let b = idx.iter().map(|&i| G2Prepared::from(items[i].proof.b));
-            Bn254::multi_miller_loop(a, b).0
+            let a: Vec<G1Affine> = idx.iter().map(|&i| items[i].proof.a).collect();
+            let scaled = scale::scale(&a, weights);
+            let pairs =
+                miller::pairs_from_jacobian(&scaled, idx.iter().map(|&i| items[i].proof.b))?;
+            miller::miller_loop(&pairs)
         })
-        .reduce(Fq12::one, |x, y| x * y)
+        .try_reduce(Fq12::one, |x, y| Some(x * y))
 }
 
 /// f(Σ rᵢ·PIᵢ, −γ) · f(Σ rᵢ·Cᵢ, −δ): the Miller-loop product of the two key pairs.
