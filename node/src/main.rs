@@ -30,6 +30,8 @@ enum Command {
     Commit(commands::commit::Args),
     Sample(commands::sample::Args),
     Input(commands::input::Args),
+    Setup(commands::setup::Args),
+    Prove(commands::prove::Args),
     #[command(subcommand)]
     Bench(commands::bench::Command),
 }
@@ -45,6 +47,8 @@ fn main() -> ExitCode {
         Command::Commit(a) => commands::commit::run(a),
         Command::Sample(a) => commands::sample::run(a),
         Command::Input(a) => commands::input::run(a),
+        Command::Setup(a) => commands::setup::run(a),
+        Command::Prove(a) => commands::prove::run(a),
         Command::Bench(c) => commands::bench::run(c),
     };
     match result {

@@ -2,6 +2,7 @@
 //! root) and the circuit input proving one slot for one entropy.
 
 use crate::error::ProverError;
+use crate::progress::{NoProgress, Progress, Stage};
 use crate::slot_file::SlotFile;
 use proofmesh_circuits::input::SampledCell;
 use proofmesh_circuits::merkle::MerkleTree;
@@ -36,12 +37,23 @@ pub fn open_slots<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<SlotFile>, ProverEr
 
 /// Commits to a dataset: every slot tree (blocks hashed in parallel), then the dataset tree.
 pub fn commit(slots: &[SlotFile]) -> Result<DatasetCommitment, ProverError> {
+    commit_with_progress(slots, &NoProgress)
+}
+
+/// [`commit`], reporting [`Stage::Commit`] and every hashed batch of blocks to `progress`.
+pub fn commit_with_progress(
+    slots: &[SlotFile],
+    progress: &dyn Progress,
+) -> Result<DatasetCommitment, ProverError> {
     if slots.is_empty() {
         return Err(ProverError::NoSlots);
     }
+    progress.stage(Stage::Commit {
+        blocks: slots.iter().map(SlotFile::n_blocks).sum(),
+    });
     let slot_trees = slots
         .iter()
-        .map(SlotFile::slot_tree)
+        .map(|s| s.slot_tree_with_progress(progress))
         .collect::<Result<Vec<_>, _>>()?;
     let dataset = MerkleTree::new(slot_trees.iter().map(SlotTree::root).collect())
         .map_err(proofmesh_circuits::slot::SlotError::from)?;

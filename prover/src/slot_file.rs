@@ -3,6 +3,7 @@
 //! parallel, so a multi-GiB slot needs a few MiB of memory.
 
 use crate::error::ProverError;
+use crate::progress::{NoProgress, Progress};
 use proofmesh_circuits::merkle::MerkleTree;
 use proofmesh_circuits::slot::{block_tree, SlotTree, BLOCK_SIZE, CELL_SIZE};
 use rayon::prelude::*;
@@ -88,6 +89,14 @@ impl SlotFile {
 
     /// Hashes every block (streamed, in parallel on the current rayon pool) into the slot tree.
     pub fn slot_tree(&self) -> Result<SlotTree, ProverError> {
+        self.slot_tree_with_progress(&NoProgress)
+    }
+
+    /// [`SlotFile::slot_tree`], reporting each hashed batch of blocks to `progress`.
+    pub fn slot_tree_with_progress(
+        &self,
+        progress: &dyn Progress,
+    ) -> Result<SlotTree, ProverError> {
         let mut f = File::open(&self.path).map_err(|e| self.io(e))?;
         let batch_blocks = BLOCKS_PER_THREAD_BATCH * rayon::current_num_threads();
         let mut hashes = Vec::with_capacity(self.n_blocks as usize);
@@ -103,6 +112,7 @@ impl SlotFile {
                 .map(|b| block_tree(b).map(|t| t.root()))
                 .collect::<Result<_, _>>()?;
             hashes.extend(batch);
+            progress.blocks_hashed(n as u64);
             left -= n;
         }
         Ok(SlotTree::from_block_hashes(hashes)?)

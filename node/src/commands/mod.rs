@@ -3,7 +3,9 @@
 pub(crate) mod bench;
 pub(crate) mod commit;
 pub(crate) mod input;
+pub(crate) mod prove;
 pub(crate) mod sample;
+pub(crate) mod setup;
 pub(crate) mod verify;
 
 use anyhow::Context;

@@ -1,0 +1,262 @@
+//! `proofmesh setup`, `prove` and `verify` run as real processes on small parameters
+//! `(8, 4, 5, 67, 2)`: the happy path end to end, wrong public inputs, tampered data, and
+//! every kind of bad input exiting 2 with a message naming the file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use proofmesh_circuits::field::{fr_from_decimal, fr_to_decimal};
+use proofmesh_circuits::sampler::sample_indices;
+use proofmesh_circuits::slot::{BLOCK_SIZE, CELL_SIZE};
+use proofmesh_circuits::Fr;
+use proofmesh_prover::dataset::open_slots;
+use rand::{RngCore, SeedableRng};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn proofmesh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_proofmesh"))
+        .args(args)
+        .output()
+        .expect("run proofmesh")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn setup(out: &Path) -> Output {
+    proofmesh(&[
+        "setup",
+        "--samples",
+        "2",
+        "--max-depth",
+        "8",
+        "--max-log2-slots",
+        "4",
+        "--out",
+        s(out),
+    ])
+}
+
+/// One setup through the binary, shared by the tests of this file.
+fn keys() -> &'static Path {
+    static KEYS: OnceLock<tempfile::TempDir> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let o = setup(dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(stdout(&o).contains("(8, 4, 5, 67, 2)"), "{}", stdout(&o));
+        dir
+    })
+    .path()
+}
+
+fn slot_file(dir: &Path, name: &str, blocks: usize, seed: u64) -> PathBuf {
+    let mut data = vec![0u8; blocks * BLOCK_SIZE];
+    rand_chacha::ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut data);
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+fn slots(dir: &Path) -> Vec<PathBuf> {
+    vec![
+        slot_file(dir, "slot0.bin", 2, 1),
+        slot_file(dir, "slot1.bin", 1, 2),
+    ]
+}
+
+fn dataset_root(slots: &[PathBuf]) -> Fr {
+    proofmesh_prover::commit(&open_slots(slots).unwrap())
+        .unwrap()
+        .root()
+}
+
+fn prove(keys: &Path, out: &Path, extra: &[&str], slots: &[PathBuf]) -> Output {
+    let mut args = vec!["prove", "--keys", s(keys), "--out", s(out)];
+    args.extend_from_slice(extra);
+    args.extend(slots.iter().map(|p| s(p)));
+    proofmesh(&args)
+}
+
+fn verify(keys: &Path, proof: &Path, public: &Path) -> Output {
+    let vk = keys.join("verification_key.json");
+    proofmesh(&[
+        "verify",
+        "--vk",
+        s(&vk),
+        "--proof",
+        s(proof),
+        "--public",
+        s(public),
+    ])
+}
+
+#[test]
+fn setup_prove_verify_through_the_binary() {
+    let keys = keys();
+    for f in ["proving.key", "verifying.key", "verification_key.json"] {
+        assert!(keys.join(f).is_file(), "{f}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let slots = slots(dir.path());
+    let root = fr_to_decimal(&dataset_root(&slots));
+    let out = dir.path().join("proof");
+    let o = prove(
+        keys,
+        &out,
+        &[
+            "--slot-index",
+            "1",
+            "--entropy",
+            "0x12d687",
+            "--dataset-root",
+            &root,
+        ],
+        &slots,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("proved slot 1 of 2"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(std::fs::read(out.join("proof.bin")).unwrap().len(), 128);
+    let (proof, public) = (out.join("proof.json"), out.join("public.json"));
+    let inputs: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(&public).unwrap()).unwrap();
+    assert_eq!(inputs, ["1234567", root.as_str(), "1"]);
+
+    let o = verify(keys, &proof, &public);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("valid"), "{}", stdout(&o));
+
+    // Wrong entropy, dataset root, slot index: invalid (exit 1), not malformed.
+    let other_root = fr_to_decimal(&(fr_from_decimal(&root).unwrap() + Fr::from(1u64)));
+    for (i, wrong) in ["1234568", other_root.as_str(), "0"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut bad = inputs.clone();
+        bad[i] = wrong.to_owned();
+        let p = dir.path().join(format!("public{i}.json"));
+        std::fs::write(&p, serde_json::to_string(&bad).unwrap()).unwrap();
+        let o = verify(keys, &proof, &p);
+        assert_eq!(o.status.code(), Some(1), "input {i}: {}", stdout(&o));
+        assert!(stdout(&o).starts_with("invalid"), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_a_sampled_cell_is_refused_and_nothing_is_written() {
+    let keys = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = slots(dir.path());
+    let root = dataset_root(&slots);
+    let entropy = Fr::from(42u64);
+    let committed = proofmesh_prover::commit(&open_slots(&slots).unwrap()).unwrap();
+    let tree = &committed.slots[0];
+    let cell = sample_indices(entropy, tree.root(), tree.n_cells(), 2).unwrap()[1];
+    let mut data = std::fs::read(&slots[0]).unwrap();
+    data[cell as usize * CELL_SIZE + 7] ^= 0x80;
+    std::fs::write(&slots[0], data).unwrap();
+
+    let out = dir.path().join("proof");
+    let o = prove(
+        keys,
+        &out,
+        &[
+            "--slot-index",
+            "0",
+            "--entropy",
+            "42",
+            "--dataset-root",
+            &fr_to_decimal(&root),
+        ],
+        &slots,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("not to the root on record"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "nothing is written");
+}
+
+#[test]
+fn bad_keys_and_slot_files_exit_2_naming_the_file() {
+    let keys = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = slots(dir.path());
+    let out = dir.path().join("proof");
+    let args = ["--slot-index", "0", "--entropy", "5"];
+    let expect_2 = |o: Output, words: &[&str]| {
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        for w in words {
+            assert!(stderr(&o).contains(w), "want {w:?} in: {}", stderr(&o));
+        }
+    };
+
+    // Missing key files.
+    let empty = dir.path().join("no-keys");
+    expect_2(prove(&empty, &out, &args, &slots), &["proving.key"]);
+
+    // proving.key of one setup with verifying.key of another.
+    let other = dir.path().join("other-keys");
+    assert_eq!(setup(&other).status.code(), Some(0));
+    let mixed = dir.path().join("mixed");
+    std::fs::create_dir(&mixed).unwrap();
+    std::fs::copy(keys.join("proving.key"), mixed.join("proving.key")).unwrap();
+    std::fs::copy(other.join("verifying.key"), mixed.join("verifying.key")).unwrap();
+    expect_2(
+        prove(&mixed, &out, &args, &slots),
+        &["different setups", "verifying.key"],
+    );
+
+    // A truncated proving key.
+    let truncated = dir.path().join("truncated");
+    std::fs::create_dir(&truncated).unwrap();
+    let bytes = std::fs::read(keys.join("proving.key")).unwrap();
+    std::fs::write(truncated.join("proving.key"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::copy(keys.join("verifying.key"), truncated.join("verifying.key")).unwrap();
+    expect_2(
+        prove(&truncated, &out, &args, &slots),
+        &["proving.key", "truncated"],
+    );
+
+    // Keys for another sample count than asked for.
+    let mut with_samples = args.to_vec();
+    with_samples.extend(["--samples", "3"]);
+    expect_2(
+        prove(keys, &out, &with_samples, &slots),
+        &["keys are for 2 samples"],
+    );
+
+    // A slot file of the wrong size.
+    let short = dir.path().join("short.bin");
+    std::fs::write(&short, vec![0u8; 1000]).unwrap();
+    expect_2(
+        prove(keys, &out, &args, &[slots[0].clone(), short]),
+        &["short.bin", "65536-byte blocks"],
+    );
+
+    // A slot index with no slot file.
+    expect_2(
+        prove(keys, &out, &["--slot-index", "2", "--entropy", "5"], &slots),
+        &["slot index 2"],
+    );
+    assert!(!out.exists(), "nothing is written");
+
+    // setup does not overwrite keys unless told to.
+    expect_2(setup(keys), &["already exists", "--force"]);
+}

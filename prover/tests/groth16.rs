@@ -1,0 +1,349 @@
+//! The Groth16 layer end to end on small parameters `(8, 4, 5, 67, 2)`: setup → key files →
+//! prove from slot files → verify (arkworks types and snarkjs JSON), and every way it must
+//! refuse: wrong public inputs, tampered data, the wrong root on record, broken key files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ark_bn254::Bn254;
+use ark_groth16::ProvingKey;
+use proofmesh_circuits::field::fr_to_decimal;
+use proofmesh_circuits::sampler::sample_indices;
+use proofmesh_circuits::slot::{BLOCK_SIZE, CELL_SIZE};
+use proofmesh_circuits::{CircuitParams, Fr, InputError};
+use proofmesh_prover::dataset::open_slots;
+use proofmesh_prover::groth16::keys::{read_header, HEADER_LEN};
+use proofmesh_prover::groth16::{
+    check_pair, proof_from_bytes, proof_to_bytes, read_proving_key, read_verifying_key,
+    write_proving_key, write_verifying_key, PROOF_BYTES,
+};
+use proofmesh_prover::{
+    circuit_input, commit, prove_slot, prove_slots, KeyError, NoProgress, ProveRequest, Prover,
+    ProverError, SlotFile,
+};
+use proofmesh_verifier::snarkjs::{
+    parse_proof, parse_public_inputs, parse_verifying_key, proof_to_json, public_inputs_to_json,
+    verifying_key_to_json,
+};
+use proofmesh_verifier::{CircuitId, PreparedKey};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const SMALL: CircuitParams = CircuitParams {
+    max_depth: 8,
+    max_log2_slots: 4,
+    block_tree_depth: 5,
+    field_elems_per_cell: 67,
+    n_samples: 2,
+};
+
+/// One setup for the whole file (seeded: the keys are the same on every run).
+fn keys() -> &'static (ProvingKey<Bn254>, Prover) {
+    static KEYS: OnceLock<(ProvingKey<Bn254>, Prover)> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let pk = proofmesh_prover::setup(&SMALL, &mut ChaCha20Rng::seed_from_u64(7)).unwrap();
+        let prover = Prover::new(SMALL, pk.clone(), PathBuf::new()).unwrap();
+        (pk, prover)
+    })
+}
+
+fn slot_file(dir: &Path, name: &str, blocks: usize, seed: u64) -> PathBuf {
+    let mut data = vec![0u8; blocks * BLOCK_SIZE];
+    ChaCha20Rng::seed_from_u64(seed).fill_bytes(&mut data);
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+/// A dataset of three slots (1, 2 and 4 blocks).
+fn dataset(dir: &Path) -> Vec<SlotFile> {
+    let paths = [
+        slot_file(dir, "slot0.bin", 1, 1),
+        slot_file(dir, "slot1.bin", 2, 2),
+        slot_file(dir, "slot2.bin", 4, 3),
+    ];
+    open_slots(&paths).unwrap()
+}
+
+fn request(slot_index: u64, entropy: u64) -> ProveRequest {
+    ProveRequest {
+        slot_index,
+        entropy: Fr::from(entropy),
+    }
+}
+
+#[test]
+fn setup_prove_verify_small() {
+    let (_, prover) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = dataset(dir.path());
+    let root = commit(&slots).unwrap().root();
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let p = prove_slot(
+        prover,
+        &slots,
+        &request(1, 1234567),
+        Some(root),
+        &NoProgress,
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(
+        p.public_inputs,
+        [Fr::from(1234567u64), root, Fr::from(1u64)]
+    );
+    let vk = prover.verifying_key();
+    assert!(vk.verify(&p.proof, &p.public_inputs).unwrap());
+
+    // Each public input changed → invalid.
+    for (i, wrong) in [Fr::from(1234568u64), root + Fr::from(1u64), Fr::from(2u64)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut inputs = p.public_inputs;
+        inputs[i] = wrong;
+        assert!(!vk.verify(&p.proof, &inputs).unwrap(), "input {i} changed");
+    }
+
+    // snarkjs JSON, through the verifier's parsers (what `proofmesh verify` runs).
+    let vk_json = verifying_key_to_json(prover.verifying_key().verifying_key()).to_string();
+    let proof_json = proof_to_json(&p.proof).to_string();
+    let public_json = public_inputs_to_json(&p.public_inputs).to_string();
+    let parsed = PreparedKey::new(&parse_verifying_key(&vk_json).unwrap());
+    assert!(parsed
+        .verify(
+            &parse_proof(&proof_json).unwrap(),
+            &parse_public_inputs(&public_json).unwrap()
+        )
+        .unwrap());
+    assert_eq!(
+        CircuitId::of(parsed.verifying_key()),
+        prover.circuit_id(),
+        "the JSON key is the same key"
+    );
+
+    // The binary proof: 128 bytes exactly, and back.
+    let bytes = proof_to_bytes(&p.proof);
+    assert_eq!(bytes.len(), PROOF_BYTES);
+    assert_eq!(PROOF_BYTES, 128);
+    assert_eq!(proof_from_bytes(&bytes).unwrap(), p.proof);
+    assert!(proof_from_bytes(&bytes[..127]).is_err());
+    let mut bad = bytes;
+    bad[0] ^= 1;
+    assert!(
+        proof_from_bytes(&bad).map_or(true, |q| q != p.proof),
+        "a flipped bit never decodes to the same proof"
+    );
+}
+
+#[test]
+fn the_root_on_record_must_match_and_nothing_is_proven_otherwise() {
+    let (_, prover) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = dataset(dir.path());
+    let root = commit(&slots).unwrap().root();
+    let err = prove_slot(
+        prover,
+        &slots,
+        &request(0, 5),
+        Some(root + Fr::from(1u64)),
+        &NoProgress,
+        &mut ChaCha20Rng::seed_from_u64(2),
+    )
+    .unwrap_err();
+    match err {
+        ProverError::DatasetRoot { expected, got } => {
+            assert_eq!(got, fr_to_decimal(&root));
+            assert_eq!(expected, fr_to_decimal(&(root + Fr::from(1u64))));
+        }
+        e => panic!("{e}"),
+    }
+}
+
+#[test]
+fn a_flipped_byte_in_a_sampled_cell_is_refused() {
+    let (_, prover) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = dataset(dir.path());
+    let original = commit(&slots).unwrap();
+    let entropy = Fr::from(99u64);
+    let tree = &original.slots[2];
+    let cells = sample_indices(entropy, tree.root(), tree.n_cells(), SMALL.n_samples).unwrap();
+    let path = slots[2].path().to_path_buf();
+    let mut data = std::fs::read(&path).unwrap();
+    data[cells[0] as usize * CELL_SIZE + 100] ^= 0x01;
+    std::fs::write(&path, &data).unwrap();
+    let tampered = open_slots(&[slots[0].path(), slots[1].path(), &path]).unwrap();
+
+    // Against the root on record: refused before any proving.
+    let err = prove_slot(
+        prover,
+        &tampered,
+        &request(2, 99),
+        Some(original.root()),
+        &NoProgress,
+        &mut ChaCha20Rng::seed_from_u64(3),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ProverError::DatasetRoot { .. }), "{err}");
+
+    // Against the original trees (data changed after commitment): the native check names
+    // the sample.
+    let err = circuit_input(&SMALL, &tampered, &original, 2, entropy).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProverError::Input(InputError::CellMismatch { sample: 0, .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("sample 0"), "{err}");
+}
+
+#[test]
+fn a_tampered_input_or_witness_never_becomes_a_proof() {
+    let (_, prover) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = dataset(dir.path());
+    let c = commit(&slots).unwrap();
+    let input = circuit_input(&SMALL, &slots, &c, 1, Fr::from(3u64)).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+
+    let mut bad = input.clone();
+    bad.cell_data[1][10] += Fr::from(1u64);
+    let err = prover.prove(&bad, &mut rng).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProverError::Input(InputError::CellMismatch { sample: 1, .. })
+        ),
+        "{err}"
+    );
+
+    // Past the native check, the witness is checked against every constraint.
+    let mut full = prover.witness(&input).unwrap();
+    assert_eq!(prover.r1cs().first_violation(&full), None);
+    let last = full.len() - 1;
+    full[last] += Fr::from(1u64);
+    assert!(prover.r1cs().first_violation(&full).is_some());
+}
+
+#[test]
+fn many_slots_in_parallel_in_request_order() {
+    let (_, prover) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = dataset(dir.path());
+    let c = commit(&slots).unwrap();
+    let requests = [
+        request(2, 10),
+        request(0, 11),
+        request(1, 12),
+        request(7, 13),
+    ];
+    let results = prove_slots(prover, &slots, &c, &requests, 2).unwrap();
+    assert_eq!(results.len(), 4);
+    for (r, q) in results.iter().zip(&requests).take(3) {
+        let p = r.as_ref().unwrap();
+        assert_eq!(p.public_inputs[0], q.entropy);
+        assert_eq!(p.public_inputs[2], Fr::from(q.slot_index));
+        assert!(prover
+            .verifying_key()
+            .verify(&p.proof, &p.public_inputs)
+            .unwrap());
+    }
+    assert!(matches!(
+        results[3],
+        Err(ProverError::SlotIndex { index: 7, .. })
+    ));
+}
+
+#[test]
+fn key_files_round_trip_and_every_defect_is_named() {
+    let (pk, _) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let pk_path = dir.path().join("proving.key");
+    let vk_path = dir.path().join("verifying.key");
+    let id = write_proving_key(&pk_path, &SMALL, pk).unwrap();
+    assert_eq!(write_verifying_key(&vk_path, &SMALL, &pk.vk).unwrap(), id);
+    assert_eq!(id, CircuitId::of(&pk.vk));
+    let header = read_header(&pk_path).unwrap();
+    assert_eq!(header.params, SMALL);
+    assert_eq!(header.circuit_id, id);
+
+    let pkf = read_proving_key(&pk_path, Some(&SMALL)).unwrap();
+    let vkf = read_verifying_key(&vk_path, Some(&SMALL)).unwrap();
+    assert_eq!(pkf.key, *pk);
+    assert_eq!(vkf.key, pk.vk);
+    check_pair(&pkf, &vkf).unwrap();
+    Prover::new(pkf.params, pkf.key.clone(), pkf.path.clone()).unwrap();
+
+    let bytes = std::fs::read(&pk_path).unwrap();
+    let write = |name: &str, b: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, b).unwrap();
+        p
+    };
+
+    // Truncated: named as such before decoding.
+    let p = write("truncated.key", &bytes[..bytes.len() - 1000]);
+    let e = read_proving_key(&p, None).unwrap_err();
+    assert!(matches!(e, KeyError::Length { .. }), "{e}");
+    assert!(e.to_string().contains("truncated.key"), "{e}");
+    // Not a key file at all.
+    let p = write("text.key", b"hello");
+    assert!(matches!(
+        read_proving_key(&p, None).unwrap_err(),
+        KeyError::Magic { .. }
+    ));
+    // The wrong kind.
+    assert!(matches!(
+        read_proving_key(&vk_path, None).unwrap_err(),
+        KeyError::Kind { .. }
+    ));
+    // Keys for other parameters than the caller needs.
+    let other = CircuitParams {
+        n_samples: 3,
+        ..SMALL
+    };
+    assert!(matches!(
+        read_verifying_key(&vk_path, Some(&other)).unwrap_err(),
+        KeyError::Params { .. }
+    ));
+    // A header that lies about the parameters: the key does not fit the circuit it names.
+    let mut lying = bytes.clone();
+    lying[7 + 16..7 + 20].copy_from_slice(&3u32.to_le_bytes());
+    let p = write("lying.key", &lying);
+    let f = read_proving_key(&p, None).unwrap();
+    assert_eq!(f.params, other);
+    let e = Prover::new(f.params, f.key, f.path).unwrap_err();
+    assert!(matches!(e, ProverError::Key(KeyError::Shape { .. })), "{e}");
+    // A header whose circuit id is not the key's.
+    let mut wrong_id = bytes.clone();
+    wrong_id[27] ^= 1;
+    let p = write("wrong-id.key", &wrong_id);
+    assert!(matches!(
+        read_proving_key(&p, None).unwrap_err(),
+        KeyError::CircuitId { .. }
+    ));
+    // A corrupted point that no longer decodes.
+    let mut corrupt = bytes.clone();
+    corrupt[HEADER_LEN + 40] ^= 0x55;
+    let p = write("corrupt.key", &corrupt);
+    let e = read_proving_key(&p, None).unwrap_err();
+    assert!(matches!(e, KeyError::Decode { .. }), "{e}");
+    // A flipped sign bit still decodes (to -α): the digest catches it.
+    let mut negated = bytes.clone();
+    negated[HEADER_LEN + 31] ^= 0x80;
+    let p = write("negated.key", &negated);
+    let e = read_proving_key(&p, None).unwrap_err();
+    assert!(e.to_string().contains("corrupted"), "{e}");
+
+    // Keys from two setups do not pair.
+    let pk2 = proofmesh_prover::setup(&SMALL, &mut ChaCha20Rng::seed_from_u64(8)).unwrap();
+    let vk2_path = dir.path().join("verifying2.key");
+    write_verifying_key(&vk2_path, &SMALL, &pk2.vk).unwrap();
+    let vk2 = read_verifying_key(&vk2_path, None).unwrap();
+    let e = check_pair(&pkf, &vk2).unwrap_err();
+    assert!(matches!(e, KeyError::Mismatch { .. }), "{e}");
+    assert!(e.to_string().contains("verifying2.key"), "{e}");
+}
