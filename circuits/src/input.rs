@@ -245,7 +245,8 @@ fn pad(mut path: Vec<Fr>, len: usize, field: &str) -> Result<Vec<Fr>, InputError
     Ok(path)
 }
 
-fn shape(field: &str, got: usize, want: usize) -> Result<(), InputError> {
+/// An array-length check with an error naming the field (shared with the circuit builder).
+pub(crate) fn shape(field: &str, got: usize, want: usize) -> Result<(), InputError> {
     if got == want {
         Ok(())
     } else {

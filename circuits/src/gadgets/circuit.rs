@@ -16,6 +16,7 @@ use super::{
     sponge::{sponge_rate2, SpongeVar},
     FrVar,
 };
+use crate::input::shape;
 use crate::input::{CircuitInput, CircuitParams, InputError};
 use crate::Fr;
 use ark_ff::Field;
@@ -98,18 +99,6 @@ impl StorageProofCircuit {
     /// The public inputs in circuit order (`entropy, dataSetRoot, slotIndex`), if known.
     pub fn public_inputs(&self) -> Option<[Fr; 3]> {
         Some([self.entropy?, self.dataset_root?, self.slot_index?])
-    }
-}
-
-fn shape(field: &str, got: usize, want: usize) -> Result<(), InputError> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(InputError::Shape {
-            field: field.to_owned(),
-            got,
-            want,
-        })
     }
 }
 
