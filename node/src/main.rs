@@ -16,6 +16,10 @@ use std::process::ExitCode;
 /// to the dataset root, wrapped in a Groth16 proof. proofmesh checks those proofs without a
 /// chain and computes the same commitments bit for bit.
 ///
+/// proofmesh also runs the mesh that replaces on-chain verification: provers gossip proofs,
+/// verifiers batch-verify them, sign attestations, agree on quorum certificates and serve a
+/// dataset-health view over gRPC. Start with `proofmesh devnet`.
+///
 /// Exit codes: 0 success (or `valid`), 1 `invalid` proof, 2 unreadable or malformed input.
 #[derive(Parser)]
 #[command(name = "proofmesh", version, propagate_version = true)]
@@ -34,14 +38,15 @@ enum Command {
     Prove(commands::prove::Args),
     #[command(subcommand)]
     Bench(commands::bench::Command),
+    Node(commands::node::Args),
+    Keygen(commands::keygen::Args),
+    Devnet(commands::devnet::Args),
+    Health(commands::health::Args),
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logs(&cli.command);
     let result = match cli.command {
         Command::Verify(a) => commands::verify::run(a),
         Command::Commit(a) => commands::commit::run(a),
@@ -50,6 +55,10 @@ fn main() -> ExitCode {
         Command::Setup(a) => commands::setup::run(a),
         Command::Prove(a) => commands::prove::run(a),
         Command::Bench(c) => commands::bench::run(c),
+        Command::Node(a) => commands::node::run(a),
+        Command::Keygen(a) => commands::keygen::run(a),
+        Command::Devnet(a) => commands::devnet::run(a),
+        Command::Health(a) => commands::health::run(a),
     };
     match result {
         Ok(code) => code,
@@ -58,4 +67,25 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Logs go to stderr, filtered by RUST_LOG. Services (`node`, `devnet`) log at info by
+/// default, offline commands only errors. arkworks' constraint-tracing spans (target `gr1cs`)
+/// are always off: when enabled they record a span per constraint and make building the
+/// circuit's matrices orders of magnitude slower.
+fn init_logs(command: &Command) {
+    use tracing_subscriber::EnvFilter;
+    let default = match command {
+        Command::Node(_) | Command::Devnet(_) => "info,libp2p=warn",
+        _ => "error",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = ["gr1cs=off", "ark_relations=off", "ark_r1cs_std=off"]
+        .iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, EnvFilter::add_directive);
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -21,7 +21,9 @@ pub mod intake;
 pub mod quorum;
 pub mod snarkjs;
 
-pub use attest::{sign_batch, verify_batch_signature, VerifierKeypair};
+pub use attest::{
+    sign_batch, sign_repair_request, verify_batch_signature, verify_repair_request, VerifierKeypair,
+};
 pub use batch::{verify_batch, BatchItem};
 pub use circuit_id::CircuitId;
 pub use error::AttestError;

@@ -2,7 +2,11 @@
 
 pub(crate) mod bench;
 pub(crate) mod commit;
+pub(crate) mod devnet;
+pub(crate) mod health;
 pub(crate) mod input;
+pub(crate) mod keygen;
+pub(crate) mod node;
 pub(crate) mod prove;
 pub(crate) mod sample;
 pub(crate) mod setup;

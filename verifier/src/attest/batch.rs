@@ -9,7 +9,9 @@ use super::tree::EntriesTree;
 use super::BLS_DST;
 use crate::error::AttestError;
 use proofmesh_proto::wire::MAX_BATCH_ENTRIES;
-use proofmesh_proto::{AttestationBatch, Period, SlotVerdict, VerifierIndex, VerifierSet};
+use proofmesh_proto::{
+    AttestationBatch, BlsSignature, Period, SlotVerdict, VerifierIndex, VerifierSet,
+};
 
 /// Checks what a batch's entries must satisfy before anything is hashed or signed: strictly
 /// ascending by slot (one verdict per slot, one canonical order) and within the size bound.
@@ -80,16 +82,25 @@ pub(crate) fn verify_signed_root(
     root: &[u8; 32],
 ) -> Result<blst::min_pk::Signature, AttestError> {
     check_period(batch.period, set)?;
-    let member = set
-        .member(batch.verifier)
-        .ok_or(AttestError::UnknownVerifier {
-            verifier: batch.verifier.0,
-            members: set.members.len(),
-        })?;
-    let key = VerifierPublicKey::parse(&member.key, batch.verifier)?;
-    let signature = parse_signature(&batch.signature)?;
     let message = signing_message(batch.period, batch.verifier, count, root);
-    let result = signature.verify(false, &message, BLS_DST, &[], key.point(), false);
+    verify_with_key(batch.verifier, &batch.signature, &message, set)
+}
+
+/// Verifies `verifier`'s signature over a 32-byte message under [`BLS_DST`], with the key
+/// `set` registers for it; returns the parsed signature.
+pub(crate) fn verify_with_key(
+    verifier: VerifierIndex,
+    signature: &BlsSignature,
+    message: &[u8; 32],
+    set: &VerifierSet,
+) -> Result<blst::min_pk::Signature, AttestError> {
+    let member = set.member(verifier).ok_or(AttestError::UnknownVerifier {
+        verifier: verifier.0,
+        members: set.members.len(),
+    })?;
+    let key = VerifierPublicKey::parse(&member.key, verifier)?;
+    let signature = parse_signature(signature)?;
+    let result = signature.verify(false, message, BLS_DST, &[], key.point(), false);
     if succeeded(result) {
         Ok(signature)
     } else {

@@ -1,0 +1,257 @@
+//! `node.toml`: everything a node needs to run, in one file (STYLE 17). Relative paths are
+//! resolved against the file's directory, so a directory of configs and keys can be moved as
+//! a whole. `proofmesh devnet` writes these files; `docs/operations.md` documents each key.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Why a config file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema (the message names the key).
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, from the TOML parser.
+        message: String,
+    },
+    /// A value is out of range or inconsistent with another.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// What a node does besides gossiping and serving its health view.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Verifies proofs, signs attestations, forms certificates.
+    Verifier,
+    /// Proves its slots every period and publishes the proofs.
+    Prover,
+    /// Follows the mesh (certificates, health) without signing or proving.
+    Observer,
+}
+
+/// A whole node config.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// The node's role.
+    pub role: Role,
+    /// RocksDB and other state (created if missing).
+    pub data_dir: PathBuf,
+    /// Network identity and peers.
+    pub p2p: P2pSection,
+    /// gRPC health API address (`127.0.0.1:0` picks a free port; the bound one is logged
+    /// and written to `DATA_DIR/grpc.addr`). Absent: no gRPC.
+    #[serde(default)]
+    pub grpc_addr: Option<SocketAddr>,
+    /// Prometheus `/metrics` address. Absent: no metrics endpoint.
+    #[serde(default)]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Parameters every node of the mesh must share.
+    pub network: NetworkSection,
+    /// Verifier role settings (required when `role = "verifier"`).
+    #[serde(default)]
+    pub verifier: Option<VerifierSection>,
+    /// Prover role settings (required when `role = "prover"`).
+    #[serde(default)]
+    pub prover: Option<ProverSection>,
+}
+
+/// libp2p settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pSection {
+    /// File with the node's Ed25519 identity secret (64 hex digits; `proofmesh keygen`).
+    pub identity_key: PathBuf,
+    /// Listen multiaddrs, e.g. `/ip4/0.0.0.0/tcp/9000` (`tcp/0` picks a free port).
+    pub listen: Vec<String>,
+    /// Peers to dial at start, e.g. `/ip4/10.0.0.1/tcp/9000/p2p/12D3Koo…`.
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
+}
+
+/// The parameters of the mesh: time, entropy, circuits, verifier set, health rules.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// Unix time (seconds) at which period 0 starts.
+    pub genesis: u64,
+    /// Period length in seconds (Codex: 60 s and more).
+    pub period_secs: u64,
+    /// Seconds after a period's end during which its proofs are still accepted.
+    pub timeout_secs: u64,
+    /// Entropy source: `"dev"` (deterministic, INSECURE, devnets and tests only).
+    pub entropy: String,
+    /// Seed of the `dev` entropy source.
+    #[serde(default)]
+    pub entropy_seed: Option<String>,
+    /// Verifying keys accepted (proofmesh `verifying.key` files or snarkjs
+    /// `verification_key.json` files, e.g. Codex's).
+    pub verifying_keys: Vec<PathBuf>,
+    /// The verifier set file (`proofmesh keygen` prints members' public keys).
+    pub verifier_set: PathBuf,
+    /// Consecutive failed duties after which a slot is Lost (default 2, as Codex).
+    #[serde(default)]
+    pub miss_budget: Option<u32>,
+}
+
+/// Verifier role settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierSection {
+    /// File with the BLS attestation key seed (64 hex digits; `proofmesh keygen`). Its public
+    /// key must be a member of the verifier set.
+    pub bls_key: PathBuf,
+    /// Most proofs verified in one batch.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Most milliseconds a proof waits for its batch to fill.
+    #[serde(default = "default_batch_delay_ms")]
+    pub batch_delay_ms: u64,
+}
+
+/// Prover role settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProverSection {
+    /// File with the provider's Ed25519 signing key seed (64 hex digits).
+    pub provider_key: PathBuf,
+    /// The proving key (`proofmesh setup`); its `verifying.key` must sit beside it.
+    pub proving_key: PathBuf,
+    /// The dataset's slot files, in slot order.
+    pub slot_files: Vec<PathBuf>,
+    /// Indices of the slots this provider holds (claims and proves).
+    pub hold: Vec<u16>,
+    /// K: data slots of the dataset.
+    pub data_slots: u16,
+    /// M: parity slots of the dataset.
+    pub parity_slots: u16,
+    /// A slot proves in a period with probability 1 / `proof_probability`.
+    pub proof_probability: u32,
+    /// Also announce the dataset (this provider is its owner).
+    #[serde(default)]
+    pub announce: bool,
+    /// Fault injection for demos and tests: held slots this provider deliberately does not
+    /// prove (watch Missing → Lost → repair request).
+    #[serde(default)]
+    pub withhold: Vec<u16>,
+    /// Fault injection for demos and tests: held slots this provider proves against the wrong
+    /// period's entropy, so verifiers see well-formed proofs that do not verify (watch the
+    /// Invalid verdicts and this peer's gossip score drop).
+    #[serde(default)]
+    pub invalid: Vec<u16>,
+}
+
+fn default_batch_size() -> usize {
+    64
+}
+
+fn default_batch_delay_ms() -> u64 {
+    200
+}
+
+impl NodeConfig {
+    /// Reads, parses and checks a config file; relative paths become relative to its folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut config: NodeConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.resolve(base);
+        config.check().map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn resolve(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        fix(&mut self.data_dir);
+        fix(&mut self.p2p.identity_key);
+        fix(&mut self.network.verifier_set);
+        self.network.verifying_keys.iter_mut().for_each(fix);
+        if let Some(v) = &mut self.verifier {
+            fix(&mut v.bls_key);
+        }
+        if let Some(p) = &mut self.prover {
+            fix(&mut p.provider_key);
+            fix(&mut p.proving_key);
+            p.slot_files.iter_mut().for_each(fix);
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let n = &self.network;
+        if n.period_secs == 0 {
+            return Err("network.period_secs must be at least 1".into());
+        }
+        if n.entropy != "dev" {
+            return Err(format!(
+                "network.entropy = {:?}: only \"dev\" is available without a chain adapter",
+                n.entropy
+            ));
+        }
+        if n.miss_budget == Some(0) {
+            return Err("network.miss_budget must be at least 1".into());
+        }
+        match (self.role, &self.verifier, &self.prover) {
+            (Role::Verifier, None, _) => {
+                Err("role = \"verifier\" needs a [verifier] section".into())
+            }
+            (Role::Prover, _, None) => Err("role = \"prover\" needs a [prover] section".into()),
+            (_, Some(v), _) if v.batch_size == 0 => Err("verifier.batch_size must be >= 1".into()),
+            (_, _, Some(p)) => check_prover(p),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check_prover(p: &ProverSection) -> Result<(), String> {
+    let slots = usize::from(p.data_slots) + usize::from(p.parity_slots);
+    if p.data_slots == 0 || p.proof_probability == 0 {
+        return Err("prover.data_slots and prover.proof_probability must be >= 1".into());
+    }
+    if p.slot_files.len() != slots {
+        return Err(format!(
+            "prover.slot_files lists {} files for K + M = {slots} slots",
+            p.slot_files.len()
+        ));
+    }
+    if let Some(bad) = p
+        .hold
+        .iter()
+        .chain(&p.withhold)
+        .chain(&p.invalid)
+        .find(|&&i| usize::from(i) >= slots)
+    {
+        return Err(format!("prover: slot {bad} is beyond K + M = {slots}"));
+    }
+    Ok(())
+}

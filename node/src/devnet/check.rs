@@ -1,0 +1,293 @@
+//! The devnet's final check: every duty of the checked periods has a final certificate with
+//! the expected verdict at every verifier, all verifiers hold the same certificates, and the
+//! injected faults show (a withheld slot is Lost, invalid proofs were rejected and their
+//! sender's gossip score dropped).
+
+use super::layout::Layout;
+use super::procs::Fleet;
+use super::table::connect;
+use super::{DevnetOptions, Report};
+use proofmesh_proto::wire::pb;
+use proofmesh_proto::{DatasetRoot, Period, SlotId};
+use proofmesh_verifier::duty::{is_proof_required, DevEntropy, EntropySource};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A duty: `"slot@period"`.
+pub type DutyKey = String;
+
+/// What one verifier holds at the end.
+#[derive(Debug, Default, Serialize)]
+pub struct VerifierView {
+    /// Its gRPC address.
+    pub grpc: String,
+    /// Final verdict and certificate id per checked duty.
+    pub certificates: BTreeMap<DutyKey, (String, String)>,
+    /// Slot states, by index.
+    pub slots: Vec<String>,
+    /// Whether each slot has a repair request raised.
+    pub repair_requested: Vec<bool>,
+    /// Proofs it rejected as invalid.
+    pub rejected_invalid: f64,
+    /// Its gossip score of each prover peer (absent: not connected).
+    pub prover_scores: Vec<Option<f64>>,
+}
+
+/// The outcome of a devnet run with `--periods`.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    /// True when every check passed.
+    pub ok: bool,
+    /// What failed, one line each.
+    pub problems: Vec<String>,
+    /// The dataset root (hex).
+    pub dataset: String,
+    /// First and last checked period.
+    pub periods: (u64, u64),
+    /// Every checked duty with its expected verdict.
+    pub duties: BTreeMap<DutyKey, String>,
+    /// Per verifier.
+    pub verifiers: Vec<VerifierView>,
+}
+
+fn verdict_name(v: i32) -> String {
+    match pb::Verdict::try_from(v) {
+        Ok(pb::Verdict::Valid) => "valid",
+        Ok(pb::Verdict::Invalid) => "invalid",
+        Ok(pb::Verdict::Missing) => "missing",
+        _ => "unspecified",
+    }
+    .to_owned()
+}
+
+fn state_name(s: i32) -> String {
+    pb::SlotState::try_from(s).map_or_else(
+        |_| "unspecified".into(),
+        |s| format!("{s:?}").to_lowercase(),
+    )
+}
+
+/// Runs the checks and prints their result.
+pub(super) async fn run(
+    fleet: &Fleet,
+    opts: &DevnetOptions,
+    layout: &Layout,
+    first: Period,
+    last: Period,
+    out: &mut dyn Report,
+) -> Summary {
+    let mut s = Summary {
+        periods: (first.0, last.0),
+        ..Summary::default()
+    };
+    let slots = opts.data_slots + opts.parity_slots;
+    for (i, addr) in fleet.grpc.iter().enumerate() {
+        match view(addr, slots, fleet, i).await {
+            Ok((dataset, v)) => {
+                s.dataset = dataset;
+                s.verifiers.push(v);
+            }
+            Err(e) => {
+                s.problems.push(format!("verifier {i}: {e}"));
+                s.verifiers.push(VerifierView::default());
+            }
+        }
+    }
+    let root = hex::decode(&s.dataset)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .and_then(DatasetRoot::from_le_bytes);
+    let Some(root) = root else {
+        s.problems.push("no dataset known to verifier 0".into());
+        return finish(s, out);
+    };
+    let entropy = DevEntropy::new(opts.entropy_seed().as_bytes());
+    let mut kill_duties = 0;
+    for p in first.0..=last.0 {
+        let Some(e) = entropy.entropy(Period(p)) else {
+            continue;
+        };
+        for index in 0..slots {
+            if !is_proof_required(
+                e,
+                &SlotId {
+                    dataset: root,
+                    index,
+                },
+                opts.proof_probability,
+            ) {
+                continue;
+            }
+            let expected = if opts.kill_slot == Some(index) {
+                kill_duties += 1;
+                "missing"
+            } else if opts.invalid_slot == Some(index) {
+                "invalid"
+            } else {
+                "valid"
+            };
+            s.duties.insert(format!("{index}@{p}"), expected.to_owned());
+        }
+    }
+    for (key, expected) in &s.duties {
+        let mut ids = Vec::new();
+        for (i, v) in s.verifiers.iter().enumerate() {
+            match v.certificates.get(key) {
+                None => s
+                    .problems
+                    .push(format!("verifier {i}: no final verdict for duty {key}")),
+                Some((verdict, id)) => {
+                    if verdict != expected {
+                        s.problems.push(format!(
+                            "verifier {i}: duty {key} is {verdict}, expected {expected}"
+                        ));
+                    }
+                    ids.push(id.clone());
+                }
+            }
+        }
+        ids.dedup();
+        if ids.len() > 1 {
+            s.problems
+                .push(format!("duty {key}: verifiers hold different certificates"));
+        }
+    }
+    if let Some(k) = opts.kill_slot {
+        if kill_duties >= 2 {
+            for (i, v) in s.verifiers.iter().enumerate() {
+                if v.slots.get(usize::from(k)).map(String::as_str) != Some("lost") {
+                    s.problems
+                        .push(format!("verifier {i}: withheld slot {k} is not lost"));
+                }
+                if v.repair_requested.get(usize::from(k)) != Some(&true) {
+                    s.problems
+                        .push(format!("verifier {i}: no repair requested for slot {k}"));
+                }
+            }
+        }
+    }
+    if let Some(bad) = opts.invalid_slot {
+        let holder = layout.holdings.iter().position(|h| h.contains(&bad));
+        let rejected: f64 = s.verifiers.iter().map(|v| v.rejected_invalid).sum();
+        let penalised = holder.is_some_and(|j| {
+            s.verifiers.iter().any(|v| {
+                v.prover_scores
+                    .get(j)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|x| x < 0.0)
+            })
+        });
+        if rejected < 1.0 {
+            s.problems
+                .push("no verifier rejected an invalid proof".into());
+        }
+        if !penalised {
+            s.problems
+                .push("the invalid prover's gossip score did not drop below 0".into());
+        }
+    }
+    finish(s, out)
+}
+
+fn finish(mut s: Summary, out: &mut dyn Report) -> Summary {
+    s.ok = s.problems.is_empty();
+    out.line(&format!(
+        "checked periods {}..={}: {} duties at {} verifiers",
+        s.periods.0,
+        s.periods.1,
+        s.duties.len(),
+        s.verifiers.len()
+    ));
+    for p in &s.problems {
+        out.line(&format!("  problem: {p}"));
+    }
+    out.line(if s.ok {
+        "OK: every duty has the same final certificate at every verifier"
+    } else {
+        "FAILED"
+    });
+    s
+}
+
+async fn view(
+    addr: &str,
+    slots: u16,
+    fleet: &Fleet,
+    i: usize,
+) -> Result<(String, VerifierView), String> {
+    let mut client = connect(addr).await.map_err(|e| e.to_string())?;
+    let list = client
+        .list_datasets(pb::ListDatasetsRequest::default())
+        .await
+        .map_err(|e| e.message().to_owned())?
+        .into_inner();
+    let dataset = list
+        .datasets
+        .first()
+        .map(|d| d.dataset_root.clone())
+        .ok_or("no dataset")?;
+    let mut v = VerifierView {
+        grpc: addr.to_owned(),
+        ..VerifierView::default()
+    };
+    for index in 0..slots {
+        let slot = client
+            .get_slot(pb::GetSlotRequest {
+                dataset_root: dataset.clone(),
+                slot_index: u32::from(index),
+                history: 1000,
+            })
+            .await
+            .map_err(|e| e.message().to_owned())?
+            .into_inner();
+        v.slots.push(state_name(slot.state));
+        v.repair_requested.push(slot.repair_requested);
+        for h in slot.history {
+            v.certificates.insert(
+                format!("{index}@{}", h.period),
+                (verdict_name(h.verdict), h.certificate_id),
+            );
+        }
+    }
+    let metrics = scrape(&fleet.metrics[i]).await.unwrap_or_default();
+    v.rejected_invalid = metric(
+        &metrics,
+        "proofmesh_proofs_rejected_total{reason=\"invalid_proof\"}",
+    )
+    .unwrap_or(0.0);
+    v.prover_scores = fleet
+        .prover_peers
+        .iter()
+        .map(|peer| {
+            metric(
+                &metrics,
+                &format!("proofmesh_peer_score{{peer=\"{peer}\"}}"),
+            )
+        })
+        .collect();
+    Ok((dataset, v))
+}
+
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|rest| rest.trim().parse().ok())
+}
+
+/// GET /metrics over a plain TCP connection (no HTTP client dependency for one request).
+async fn scrape(addr: &str) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream
+        .write_all(format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await?;
+    let mut body = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_string(&mut body),
+    )
+    .await
+    .map_err(|_| std::io::Error::other("timeout"))??;
+    Ok(body)
+}

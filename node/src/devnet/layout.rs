@@ -1,0 +1,222 @@
+//! The devnet's files: a demo dataset (deterministic slot files), small-parameter Groth16
+//! keys, per-node keys, the verifier set, and each node's `node.toml`.
+
+use super::{DevnetError, DevnetOptions};
+use crate::keys::{write_secret, write_verifier_set, ProviderSigner};
+use proofmesh_circuits::slot::{BLOCK_TREE_DEPTH, FIELD_ELEMS_PER_CELL};
+use proofmesh_circuits::CircuitParams;
+use proofmesh_proto::{Period, VerifierMember, VerifierSet};
+use proofmesh_verifier::VerifierKeypair;
+use rand::{RngCore, SeedableRng};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Bytes of one 64 KiB block.
+const BLOCK_BYTES: usize = 64 * 1024;
+
+/// Where everything of one devnet lives.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    /// The devnet directory.
+    pub dir: PathBuf,
+    /// Slot files, in slot order.
+    pub slot_files: Vec<PathBuf>,
+    /// Verifier node directories.
+    pub verifiers: Vec<PathBuf>,
+    /// Prover node directories.
+    pub provers: Vec<PathBuf>,
+    /// Slots each prover holds.
+    pub holdings: Vec<Vec<u16>>,
+    /// The provers' public keys (hex), by prover.
+    pub prover_keys: Vec<String>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DevnetError + '_ {
+    move |e| DevnetError::Io(format!("{}: {e}", path.display()))
+}
+
+/// Generates the dataset, the keys and the verifier set (configs come at start, when the
+/// genesis time and the bootstrap addresses are known).
+pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
+    let dir = opts.dir.clone();
+    let slots = usize::from(opts.data_slots + opts.parity_slots);
+    std::fs::create_dir_all(dir.join("dataset")).map_err(io(&dir))?;
+    let mut slot_files = Vec::new();
+    for i in 0..slots {
+        let path = dir.join("dataset").join(format!("slot-{i}.bin"));
+        std::fs::write(&path, slot_bytes(opts.seed, i, opts.blocks_per_slot)).map_err(io(&path))?;
+        slot_files.push(path);
+    }
+    let keys = dir.join("keys");
+    std::fs::create_dir_all(&keys).map_err(io(&keys))?;
+    let cells = opts.blocks_per_slot * 32;
+    let params = CircuitParams {
+        max_depth: (usize::BITS - cells.leading_zeros()) as usize,
+        max_log2_slots: (usize::BITS - slots.leading_zeros()) as usize,
+        block_tree_depth: BLOCK_TREE_DEPTH,
+        field_elems_per_cell: FIELD_ELEMS_PER_CELL,
+        n_samples: opts.samples,
+    };
+    let mut rng = rand::rngs::OsRng;
+    let pk = proofmesh_prover::setup(&params, &mut rng)?;
+    proofmesh_prover::groth16::write_proving_key(&keys.join("proving.key"), &params, &pk)?;
+    proofmesh_prover::groth16::write_verifying_key(&keys.join("verifying.key"), &params, &pk.vk)?;
+
+    let mut members = Vec::new();
+    let mut verifiers = Vec::new();
+    for i in 0..opts.verifiers {
+        let node = dir.join("nodes").join(format!("verifier-{i}"));
+        std::fs::create_dir_all(&node).map_err(io(&node))?;
+        let seed = random_secret();
+        write_secret(&node.join("node.key"), &random_secret())?;
+        write_secret(&node.join("verifier.key"), &seed)?;
+        let kp = VerifierKeypair::from_seed(&seed)
+            .map_err(|e| DevnetError::Io(format!("verifier key: {e}")))?;
+        members.push(VerifierMember {
+            key: kp.public_key(),
+            weight: 1,
+        });
+        verifiers.push(node);
+    }
+    write_verifier_set(
+        &dir.join("verifiers.toml"),
+        &VerifierSet {
+            effective_from: Period(0),
+            members,
+        },
+    )?;
+    let mut provers = Vec::new();
+    let mut holdings = vec![Vec::new(); opts.provers];
+    let mut prover_keys = Vec::new();
+    for s in 0..slots {
+        holdings[s % opts.provers].push(s as u16);
+    }
+    for j in 0..opts.provers {
+        let node = dir.join("nodes").join(format!("prover-{j}"));
+        std::fs::create_dir_all(&node).map_err(io(&node))?;
+        let secret = random_secret();
+        write_secret(&node.join("node.key"), &random_secret())?;
+        write_secret(&node.join("provider.key"), &secret)?;
+        prover_keys.push(hex::encode(ProviderSigner::from_secret(&secret).public().0));
+        provers.push(node);
+    }
+    Ok(Layout {
+        dir,
+        slot_files,
+        verifiers,
+        provers,
+        holdings,
+        prover_keys,
+    })
+}
+
+fn random_secret() -> [u8; 32] {
+    let mut s = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut s);
+    s
+}
+
+/// Deterministic pseudo-random slot content (the same seed gives the same dataset root).
+fn slot_bytes(seed: u64, slot: usize, blocks: usize) -> Vec<u8> {
+    let key: [u8; 32] = Sha256::digest(format!("proofmesh devnet {seed} slot {slot}")).into();
+    let mut rng = rand_chacha::ChaCha20Rng::from_seed(key);
+    let mut bytes = vec![0u8; blocks * BLOCK_BYTES];
+    rng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Network and addresses of one node's config.
+pub(super) struct NodeAddrs {
+    /// Bootstrap multiaddrs.
+    pub(super) bootstrap: Vec<String>,
+    /// gRPC address (verifiers).
+    pub(super) grpc: Option<String>,
+    /// Metrics address.
+    pub(super) metrics: Option<String>,
+}
+
+/// Writes `node.toml` for verifier `i`.
+pub(super) fn verifier_config(
+    layout: &Layout,
+    opts: &DevnetOptions,
+    i: usize,
+    genesis: u64,
+    addrs: &NodeAddrs,
+) -> Result<PathBuf, DevnetError> {
+    let node = &layout.verifiers[i];
+    let text = format!(
+        "role = \"verifier\"\ndata_dir = \"data\"\n{}{}\n[verifier]\nbls_key = \"verifier.key\"\nbatch_size = 64\nbatch_delay_ms = 100\n",
+        common(addrs),
+        network(layout, opts, genesis),
+    );
+    write(node, &text)
+}
+
+/// Writes `node.toml` for prover `j`.
+pub(super) fn prover_config(
+    layout: &Layout,
+    opts: &DevnetOptions,
+    j: usize,
+    genesis: u64,
+    addrs: &NodeAddrs,
+) -> Result<PathBuf, DevnetError> {
+    let node = &layout.provers[j];
+    let hold = &layout.holdings[j];
+    let pick = |s: Option<u16>| {
+        s.filter(|s| hold.contains(s))
+            .map_or_else(Vec::new, |s| vec![s])
+    };
+    let list = |v: &[PathBuf]| {
+        v.iter()
+            .map(|p| format!("{:?}", p.display().to_string()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = format!(
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = [{}]\nhold = {:?}\ndata_slots = {}\nparity_slots = {}\nproof_probability = {}\nannounce = {}\nwithhold = {:?}\ninvalid = {:?}\n",
+        common(addrs),
+        network(layout, opts, genesis),
+        layout.dir.join("keys").join("proving.key").display().to_string(),
+        list(&layout.slot_files),
+        hold,
+        opts.data_slots,
+        opts.parity_slots,
+        opts.proof_probability,
+        j == 0,
+        pick(opts.kill_slot),
+        pick(opts.invalid_slot),
+    );
+    write(node, &text)
+}
+
+fn common(addrs: &NodeAddrs) -> String {
+    let mut s = String::new();
+    if let Some(g) = &addrs.grpc {
+        s += &format!("grpc_addr = {g:?}\n");
+    }
+    if let Some(m) = &addrs.metrics {
+        s += &format!("metrics_addr = {m:?}\n");
+    }
+    s += &format!(
+        "\n[p2p]\nidentity_key = \"node.key\"\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\nbootstrap = {:?}\n",
+        addrs.bootstrap
+    );
+    s
+}
+
+fn network(layout: &Layout, opts: &DevnetOptions, genesis: u64) -> String {
+    format!(
+        "\n[network]\ngenesis = {genesis}\nperiod_secs = {}\ntimeout_secs = {}\nentropy = \"dev\"\nentropy_seed = {:?}\nverifying_keys = [{:?}]\nverifier_set = {:?}\nmiss_budget = 2\n",
+        opts.period_secs,
+        opts.timeout_secs,
+        opts.entropy_seed(),
+        layout.dir.join("keys").join("verifying.key").display().to_string(),
+        layout.dir.join("verifiers.toml").display().to_string(),
+    )
+}
+
+fn write(node: &Path, text: &str) -> Result<PathBuf, DevnetError> {
+    let path = node.join("node.toml");
+    std::fs::write(&path, text).map_err(io(&path))?;
+    Ok(path)
+}

@@ -1,0 +1,205 @@
+//! `proofmesh devnet`: a whole mesh on loopback — a demo dataset, keys, a verifier set,
+//! verifiers and provers as separate `proofmesh node` processes — with its health watched
+//! over gRPC, and (with a period count) a final check that every duty got a final verdict at
+//! every verifier and that all verifiers hold the same certificates.
+//!
+//! It lives in the library so integration tests drive exactly what users run; the binary
+//! passes its own path (`std::env::current_exe`) for the node processes.
+
+mod check;
+mod layout;
+mod procs;
+mod table;
+
+pub use check::{DutyKey, Summary, VerifierView};
+pub use layout::{generate, Layout};
+pub use table::render_dataset;
+
+use crate::devnet::procs::Fleet;
+use proofmesh_proto::Period;
+use proofmesh_verifier::duty::PeriodClock;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Why the devnet failed to start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetError {
+    /// A file could not be written or read.
+    #[error("{0}")]
+    Io(String),
+    /// Key files.
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyFileError),
+    /// The Groth16 setup failed.
+    #[error(transparent)]
+    Prover(#[from] proofmesh_prover::ProverError),
+    /// A key file of the prover crate.
+    #[error(transparent)]
+    KeyFile(#[from] proofmesh_prover::KeyError),
+    /// A node process did not come up or died.
+    #[error("{0}")]
+    Node(String),
+    /// The gRPC API of a verifier could not be queried.
+    #[error("gRPC {addr}: {why}")]
+    Grpc {
+        /// Which verifier.
+        addr: String,
+        /// What failed.
+        why: String,
+    },
+}
+
+/// Everything `proofmesh devnet` can be asked.
+#[derive(Clone, Debug)]
+pub struct DevnetOptions {
+    /// Directory for all files (created; an existing devnet there is replaced).
+    pub dir: PathBuf,
+    /// The `proofmesh` binary to start nodes with.
+    pub binary: PathBuf,
+    /// Verifier processes (≥ 3 for a meaningful quorum).
+    pub verifiers: usize,
+    /// Prover processes; slots are dealt round-robin.
+    pub provers: usize,
+    /// K.
+    pub data_slots: u16,
+    /// M.
+    pub parity_slots: u16,
+    /// 64 KiB blocks per slot (a power of two).
+    pub blocks_per_slot: usize,
+    /// Cells sampled per proof.
+    pub samples: usize,
+    /// Period length.
+    pub period_secs: u64,
+    /// Proof acceptance after a period's end.
+    pub timeout_secs: u64,
+    /// A slot proves with probability 1 / this.
+    pub proof_probability: u32,
+    /// A slot whose prover withholds its proofs.
+    pub kill_slot: Option<u16>,
+    /// A slot whose prover sends proofs that do not verify.
+    pub invalid_slot: Option<u16>,
+    /// A verifier to kill -9 mid-run and restart one period later.
+    pub crash_verifier: Option<usize>,
+    /// Stop after this many attested periods and check them (None: run until Ctrl-C).
+    pub periods: Option<u64>,
+    /// Seed of the demo dataset and of the dev entropy.
+    pub seed: u64,
+    /// gRPC port of verifier 0 (0: any free port).
+    pub grpc_port: u16,
+}
+
+impl DevnetOptions {
+    /// The dev entropy seed shared by every node of this devnet.
+    pub fn entropy_seed(&self) -> String {
+        format!("proofmesh-devnet-{}", self.seed)
+    }
+}
+
+/// Sink for the devnet's human output (the CLI prints lines; tests collect them).
+pub trait Report: Send {
+    /// One line of output.
+    fn line(&mut self, text: &str);
+}
+
+/// Generates, starts, watches and (with `periods`) checks a devnet. Returns the summary of
+/// the final check (`None` when it ran until `stop`).
+pub async fn run(
+    opts: DevnetOptions,
+    out: &mut dyn Report,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<Option<Summary>, DevnetError> {
+    if opts.dir.exists() {
+        std::fs::remove_dir_all(&opts.dir)
+            .map_err(|e| DevnetError::Io(format!("{}: {e}", opts.dir.display())))?;
+    }
+    out.line(&format!("devnet in {}", opts.dir.display()));
+    out.line(&format!(
+        "generating a dataset of {} slots (K = {}, M = {}, {} KiB each) and Groth16 keys ({} samples)…",
+        opts.data_slots + opts.parity_slots,
+        opts.data_slots,
+        opts.parity_slots,
+        opts.blocks_per_slot * 64,
+        opts.samples
+    ));
+    let gen_opts = opts.clone();
+    let layout = tokio::task::spawn_blocking(move || generate(&gen_opts))
+        .await
+        .map_err(|e| DevnetError::Io(e.to_string()))??;
+    let mut fleet = Fleet::start(&layout, &opts, out).await?;
+    let clock = fleet.clock;
+    let first = clock.period_at(procs::now()).next();
+    out.line(&format!(
+        "mesh up: {} verifiers, {} provers; gRPC health API on {addr} (try: proofmesh health --addr {addr})",
+        opts.verifiers,
+        opts.provers,
+        addr = fleet.grpc[0]
+    ));
+    out.line(&format!(
+        "periods of {} s; checking from period {}",
+        opts.period_secs, first.0
+    ));
+    let last = opts.periods.map(|n| Period(first.0 + n.max(1) - 1));
+    let result = watch(&mut fleet, &opts, out, &stop, clock, first, last).await;
+    let summary = match (result, last) {
+        (Ok(()), Some(last)) => Some(check::run(&fleet, &opts, &layout, first, last, out).await),
+        (Ok(()), None) => None,
+        (Err(e), _) => {
+            fleet.stop(out).await;
+            return Err(e);
+        }
+    };
+    fleet.stop(out).await;
+    Ok(summary)
+}
+
+/// Prints the health table whenever it changes, crashes and restarts a verifier if asked,
+/// and returns once `last` has settled at every verifier (or on `stop`).
+async fn watch(
+    fleet: &mut Fleet,
+    opts: &DevnetOptions,
+    out: &mut dyn Report,
+    stop: &tokio_util::sync::CancellationToken,
+    clock: PeriodClock,
+    first: Period,
+    last: Option<Period>,
+) -> Result<(), DevnetError> {
+    let mut shown = String::new();
+    let crash_at = Period(first.0 + 1);
+    let mut crashed: Option<Period> = None;
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        fleet.check_alive()?;
+        let now = procs::now();
+        let current = clock.period_at(now);
+        if let Some(i) = opts.crash_verifier {
+            if crashed.is_none()
+                && current >= crash_at
+                && clock.start(current) + opts.period_secs / 2 <= now
+            {
+                fleet.kill_verifier(i, out).await?;
+                crashed = Some(current);
+            } else if crashed.is_some_and(|p| current > p) && !fleet.verifier_running(i) {
+                fleet.restart_verifier(i, out).await?;
+            }
+        }
+        if let Ok(table) = table::fetch(&fleet.grpc[0]).await {
+            if table != shown {
+                out.line(&format!("── period {} ──", current.0));
+                out.line(&table);
+                shown = table;
+            }
+        }
+        if let Some(last) = last {
+            // Settled: attestations sealed at the deadline, certificates formed by then plus
+            // the settle time (= timeout), plus slack for gossip.
+            let settled = clock.deadline(last) + opts.timeout_secs.max(1) + 3;
+            if now >= settled {
+                return Ok(());
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The composed libp2p behaviour: gossipsub (explicit validation, content ids, peer scoring),
+//! identify, Kademlia (optional: off gives a fixed topology) and the sync request/response.
+//!
+//! Message ids are content ids: SHA-256 over the topic name, a zero byte and the raw payload.
+//! The raw payload, not `WireMessage::content_id`, because the id is computed before decoding,
+//! for every message including garbage: it must be total and cheap, and it must not decode on
+//! the swarm task twice. For a valid message the raw payload *is* the canonical encoding, so the
+//! id is still a pure function of the content (two publishers of the same batch share one id).
+//! The topic is hashed in so that one payload seen first on the wrong topic (and rejected there)
+//! cannot shadow the same payload on its right topic through the duplicate cache.
+
+use super::{scoring, sync, Topic};
+use libp2p::gossipsub::{self, MessageAuthenticity, MessageId, ValidationMode};
+use libp2p::identity::Keypair;
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::swarm::NetworkBehaviour;
+use libp2p::{identify, kad, request_response, StreamProtocol};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// The Kademlia protocol name (our own DHT, not the public IPFS one).
+pub(crate) const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/proofmesh/kad/1.0.0");
+/// The identify protocol version string.
+const IDENTIFY_PROTOCOL: &str = "/proofmesh/id/1.0.0";
+/// Gossipsub heartbeat: mesh maintenance and IHAVE gossip.
+pub(crate) const HEARTBEAT: Duration = Duration::from_millis(700);
+/// What gossipsub adds to a payload in a signed message (source, seqno, signature, topic,
+/// protobuf framing); generous.
+const MESSAGE_OVERHEAD: usize = 512;
+/// The largest RPC frame: the largest payload (an attestation batch) plus control messages.
+const MAX_RPC_BYTES: usize = (4 << 20) + (64 << 10);
+
+/// Everything the swarm runs.
+#[derive(NetworkBehaviour)]
+pub(crate) struct Behaviour {
+    pub(crate) gossipsub: gossipsub::Behaviour,
+    pub(crate) identify: identify::Behaviour,
+    pub(crate) kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
+    pub(crate) sync: request_response::Behaviour<sync::SyncCodec>,
+}
+
+/// Why the behaviour could not be built (a configuration bug, not a runtime condition).
+#[derive(Debug, thiserror::Error)]
+#[error("invalid gossipsub configuration: {0}")]
+pub(crate) struct BehaviourError(pub(crate) String);
+
+/// The content id of a gossip message (see the module doc).
+pub(crate) fn message_id(topic: &gossipsub::TopicHash, data: &[u8]) -> MessageId {
+    let mut h = Sha256::new();
+    h.update(topic.as_str().as_bytes());
+    h.update([0u8]);
+    h.update(data);
+    MessageId::new(&h.finalize())
+}
+
+fn gossipsub_config() -> Result<gossipsub::Config, BehaviourError> {
+    let mut b = gossipsub::ConfigBuilder::default();
+    b.validation_mode(ValidationMode::Strict)
+        .validate_messages()
+        .message_id_fn(|m: &gossipsub::Message| message_id(&m.topic, &m.data))
+        .heartbeat_interval(HEARTBEAT)
+        .heartbeat_initial_delay(Duration::from_millis(100))
+        // Small meshes: 3 to 10 nodes must form one; D = 4 keeps traffic low in bigger nets.
+        .mesh_n(4)
+        .mesh_n_low(2)
+        .mesh_n_high(8)
+        .mesh_outbound_min(1)
+        .gossip_lazy(4)
+        .history_length(6)
+        .history_gossip(3)
+        .flood_publish(true)
+        .duplicate_cache_time(Duration::from_secs(120))
+        .max_transmit_size(MAX_RPC_BYTES);
+    for t in Topic::ALL {
+        b.max_transmit_size_for_topic(t.max_payload() + MESSAGE_OVERHEAD, t.hash());
+    }
+    b.build().map_err(|e| BehaviourError(e.to_string()))
+}
+
+impl Behaviour {
+    /// Builds the behaviour; `discovery` turns Kademlia on.
+    pub(crate) fn new(keypair: &Keypair, discovery: bool) -> Result<Self, BehaviourError> {
+        let peer_id = keypair.public().to_peer_id();
+        let config = gossipsub_config()?;
+        let mut gossipsub =
+            gossipsub::Behaviour::new(MessageAuthenticity::Signed(keypair.clone()), config)
+                .map_err(|e| BehaviourError(e.to_string()))?;
+        gossipsub
+            .with_peer_score(scoring::params(), scoring::thresholds())
+            .map_err(BehaviourError)?;
+        for t in Topic::ALL {
+            gossipsub
+                .subscribe(&t.ident())
+                .map_err(|e| BehaviourError(e.to_string()))?;
+        }
+
+        let identify = identify::Behaviour::new(identify::Config::new(
+            IDENTIFY_PROTOCOL.to_owned(),
+            keypair.public(),
+        ));
+
+        let kad = discovery.then(|| {
+            let mut config = kad::Config::new(KAD_PROTOCOL);
+            config.set_query_timeout(Duration::from_secs(30));
+            let mut kad =
+                kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), config);
+            // Verifiers are reachable servers; without this, nodes on private addresses stay in
+            // client mode and never enter each other's routing tables.
+            kad.set_mode(Some(kad::Mode::Server));
+            kad
+        });
+
+        let sync = request_response::Behaviour::with_codec(
+            sync::SyncCodec,
+            [(sync::PROTOCOL, request_response::ProtocolSupport::Full)],
+            request_response::Config::default()
+                .with_request_timeout(Duration::from_secs(30))
+                .with_max_concurrent_streams(16),
+        );
+
+        Ok(Self {
+            gossipsub,
+            identify,
+            kad: Toggle::from(kad),
+            sync,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_builds_and_ids_separate_topics() {
+        let kp = Keypair::generate_ed25519();
+        Behaviour::new(&kp, true).unwrap();
+        let a = message_id(&Topic::Proofs.hash(), b"x");
+        assert_eq!(a, message_id(&Topic::Proofs.hash(), b"x"));
+        assert_ne!(a, message_id(&Topic::Attestations.hash(), b"x"));
+        assert_ne!(a, message_id(&Topic::Proofs.hash(), b"y"));
+    }
+}

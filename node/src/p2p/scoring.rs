@@ -1,0 +1,125 @@
+//! Gossipsub peer scoring tuned for proofmesh's topics.
+//!
+//! Our topics are low-rate and bursty (proofs and attestations arrive around period
+//! boundaries, certificates once per slot and period, registry and repair rarely), and networks
+//! are small (3 to a few hundred verifiers). So:
+//! - **P4 invalid deliveries dominate.** A peer only forwards what it validated, so an invalid
+//!   proof, attestation or certificate from a peer is its fault. One costs -60 (below zero even
+//!   with all positive credit, which is capped at [`TOPIC_SCORE_CAP`]); two cost -240 (no more
+//!   gossip to or from it, no publishing to it); three cost -540 (graylisted: its RPCs are
+//!   ignored). Registry and repair messages weigh less (-20 each, graylisted at five): their
+//!   checks depend on local state more often. The counter decays to 10 % in an hour.
+//! - **P3 mesh-delivery deficits are off.** With quiet periods an honest peer delivers nothing
+//!   for minutes; penalising that would churn the mesh of a small network.
+//! - **P1/P2 are small positives** (time in mesh, first deliveries), capped so that no credit
+//!   outweighs one invalid message.
+//! - **P6 IP colocation** tolerates 16 peers per IP (local test nets and NATed deployments);
+//!   **P7 behaviour penalties** (GRAFT during backoff, broken IWANT promises) as upstream.
+
+use super::Topic;
+use libp2p::gossipsub::{
+    score_parameter_decay, PeerScoreParams, PeerScoreThresholds, TopicScoreParams,
+};
+use std::time::Duration;
+
+/// Cap on the sum of the positive topic contributions (P1 + P2 over all topics).
+pub(crate) const TOPIC_SCORE_CAP: f64 = 50.0;
+/// P4 weight of the proof, attestation and certificate topics (score: -weight × count²).
+pub(crate) const INVALID_WEIGHT_STRICT: f64 = -60.0;
+/// P4 weight of the registry and repair topics.
+pub(crate) const INVALID_WEIGHT_LENIENT: f64 = -20.0;
+
+// The calibration the module doc promises, checked at compile time: one invalid proof outweighs
+// all credit, two pass the publish threshold, three graylist; four registry messages do not
+// graylist, five do.
+const _: () = {
+    assert!(INVALID_WEIGHT_STRICT + TOPIC_SCORE_CAP < 0.0);
+    assert!(INVALID_WEIGHT_STRICT * 4.0 < PUBLISH_THRESHOLD);
+    assert!(INVALID_WEIGHT_STRICT * 9.0 < GRAYLIST_THRESHOLD);
+    assert!(INVALID_WEIGHT_STRICT * 1.0 > GOSSIP_THRESHOLD);
+    assert!(INVALID_WEIGHT_LENIENT * 16.0 > GRAYLIST_THRESHOLD);
+    assert!(INVALID_WEIGHT_LENIENT * 25.0 < GRAYLIST_THRESHOLD);
+};
+
+/// Below this no IHAVE/IWANT gossip with the peer.
+const GOSSIP_THRESHOLD: f64 = -100.0;
+/// Below this we do not publish to the peer.
+const PUBLISH_THRESHOLD: f64 = -200.0;
+/// Below this the peer's RPCs are ignored.
+const GRAYLIST_THRESHOLD: f64 = -400.0;
+
+/// Score thresholds: below 0 a peer loses credit, below -100 no gossip (IHAVE/IWANT) with it,
+/// below -200 we do not publish to it, below -400 its RPCs are ignored.
+pub(crate) fn thresholds() -> PeerScoreThresholds {
+    PeerScoreThresholds {
+        gossip_threshold: GOSSIP_THRESHOLD,
+        publish_threshold: PUBLISH_THRESHOLD,
+        graylist_threshold: GRAYLIST_THRESHOLD,
+        accept_px_threshold: 10.0,
+        opportunistic_graft_threshold: 2.0,
+    }
+}
+
+/// Per-topic parameters (see the module doc).
+fn topic_params(topic: Topic) -> TopicScoreParams {
+    let (invalid_weight, first_deliveries_cap) = match topic {
+        Topic::Proofs => (INVALID_WEIGHT_STRICT, 40.0),
+        Topic::Attestations | Topic::Certificates => (INVALID_WEIGHT_STRICT, 20.0),
+        Topic::Registry | Topic::Repair => (INVALID_WEIGHT_LENIENT, 10.0),
+    };
+    TopicScoreParams {
+        topic_weight: 1.0,
+        // P1: +0.01 per second in the mesh, at most +3 after five minutes.
+        time_in_mesh_weight: 0.01,
+        time_in_mesh_quantum: Duration::from_secs(1),
+        time_in_mesh_cap: 300.0,
+        // P2: +0.5 per first delivery, decaying to 10 % in ten minutes.
+        first_message_deliveries_weight: 0.5,
+        first_message_deliveries_decay: score_parameter_decay(Duration::from_secs(600)),
+        first_message_deliveries_cap: first_deliveries_cap,
+        // P3, P3b: off (bursty, low-rate topics).
+        mesh_message_deliveries_weight: 0.0,
+        mesh_message_deliveries_decay: 0.5,
+        mesh_message_deliveries_cap: 1.0,
+        mesh_message_deliveries_threshold: 1.0,
+        mesh_message_deliveries_window: Duration::from_millis(10),
+        mesh_message_deliveries_activation: Duration::from_secs(60),
+        mesh_failure_penalty_weight: 0.0,
+        mesh_failure_penalty_decay: 0.5,
+        // P4: decays to 10 % in an hour.
+        invalid_message_deliveries_weight: invalid_weight,
+        invalid_message_deliveries_decay: score_parameter_decay(Duration::from_secs(3600)),
+    }
+}
+
+/// Peer score parameters for all our topics.
+pub(crate) fn params() -> PeerScoreParams {
+    PeerScoreParams {
+        topics: Topic::ALL
+            .into_iter()
+            .map(|t| (t.hash(), topic_params(t)))
+            .collect(),
+        topic_score_cap: TOPIC_SCORE_CAP,
+        app_specific_weight: 1.0,
+        ip_colocation_factor_weight: -5.0,
+        ip_colocation_factor_threshold: 16.0,
+        behaviour_penalty_weight: -10.0,
+        behaviour_penalty_threshold: 3.0,
+        behaviour_penalty_decay: score_parameter_decay(Duration::from_secs(300)),
+        decay_interval: Duration::from_secs(1),
+        decay_to_zero: 0.01,
+        retain_score: Duration::from_secs(3600),
+        ..PeerScoreParams::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_validate() {
+        params().validate().unwrap();
+        thresholds().validate().unwrap();
+    }
+}

@@ -1,0 +1,102 @@
+//! The node's durable state behind one trait: RocksDB in production ([`RocksStore`]), an
+//! in-memory map in tests ([`MemoryStore`]). Both keep the same column families and the same
+//! versioned value encoding, so a test on one says something about the other.
+//!
+//! What is stored, and why it is enough to restart with nothing lost:
+//! - `datasets`, `assignments`: the registry (announcements and slot claims), so duties are
+//!   known again before any gossip arrives;
+//! - `attestations`: every verified attestation batch (ours and others'), written durably
+//!   *before* ours is published and before others' are accepted, so certificates can be
+//!   recomputed and our own signatures are never lost or re-signed differently;
+//! - `certificates`: quorum certificates by content id, with a per-slot index by period for
+//!   `GetSlot` history and replay;
+//! - `health`: the sequence-numbered health change log (what `WatchHealth` streams);
+//! - `proofs_seen`: content ids of accepted proofs per period (dedupe across restarts);
+//! - `meta`: schema version and small counters.
+//!
+//! Health state itself is not stored: it is a pure function of the registry and the
+//! certificates, rebuilt on start by replaying certificates in period order.
+
+mod codec;
+mod error;
+mod kv;
+mod memory;
+mod rocks;
+
+pub use error::StoreError;
+pub use memory::MemoryStore;
+pub use rocks::RocksStore;
+
+use proofmesh_proto::wire::pb;
+use proofmesh_proto::{
+    AttestationBatch, ContentId, DatasetAnnounce, Period, QuorumCertificate, SlotAssign, SlotId,
+};
+
+/// Version of the on-disk layout and value encoding; a store written by another version is
+/// refused at open with [`StoreError::Schema`].
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything the node persists. Every write method returns only once the write is durable
+/// (synced to disk for RocksDB), so a caller may acknowledge or publish right after.
+/// Implementations are cheap to share (`Arc<dyn Store>`) and safe to call from any thread;
+/// calls are short (point writes and bounded scans), so the async tasks call them directly.
+pub trait Store: Send + Sync + 'static {
+    /// Records a validated dataset announcement (idempotent; the first announcement of a root
+    /// is kept, as the health state ignores a mismatching re-announcement).
+    fn put_dataset(&self, announce: &DatasetAnnounce) -> Result<(), StoreError>;
+    /// Every stored announcement, in root order.
+    fn datasets(&self) -> Result<Vec<DatasetAnnounce>, StoreError>;
+    /// Records a validated slot claim (idempotent; several per slot are kept, keyed by
+    /// slot and `from_period`; the first claim of one key is kept).
+    fn put_assignment(&self, assign: &SlotAssign) -> Result<(), StoreError>;
+    /// Every stored slot claim, in (slot, from_period) order.
+    fn assignments(&self) -> Result<Vec<SlotAssign>, StoreError>;
+
+    /// Records a verified attestation batch (idempotent; equivocating batches of one signer
+    /// are all kept, keyed by their content id).
+    fn put_attestation(&self, batch: &AttestationBatch) -> Result<(), StoreError>;
+    /// Every stored batch of periods `>= from`, in (period, verifier, content id) order.
+    fn attestations_from(&self, from: Period) -> Result<Vec<AttestationBatch>, StoreError>;
+
+    /// Records certificates and the health changes they caused in one atomic write batch.
+    /// Re-putting a stored certificate is a no-op for it; several certificates of one
+    /// (slot, period) (other signer sets) are all kept. A change is keyed by its `sequence`
+    /// and replaces a stored change of the same sequence.
+    fn put_certificates(
+        &self,
+        certificates: &[QuorumCertificate],
+        changes: &[pb::HealthChange],
+    ) -> Result<(), StoreError>;
+    /// A certificate by content id.
+    fn certificate(&self, id: &ContentId) -> Result<Option<QuorumCertificate>, StoreError>;
+    /// The newest `limit` certificates of one slot, newest period first (within a period,
+    /// descending content id).
+    fn slot_certificates(
+        &self,
+        slot: &SlotId,
+        limit: usize,
+    ) -> Result<Vec<QuorumCertificate>, StoreError>;
+    /// Every certificate of periods `>= from`, in (period, slot, content id) order (for
+    /// replay).
+    fn certificates_from(&self, from: Period) -> Result<Vec<QuorumCertificate>, StoreError>;
+    /// The health changes with `sequence > after`, ascending, at most `limit`.
+    fn health_changes_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<pb::HealthChange>, StoreError>;
+    /// The highest stored health change sequence (0 when none).
+    fn last_health_sequence(&self) -> Result<u64, StoreError>;
+
+    /// Marks an accepted proof as seen for `period`; returns false if it already was.
+    fn mark_proof_seen(&self, id: &ContentId, period: Period) -> Result<bool, StoreError>;
+    /// Whether a proof was marked seen.
+    fn proof_seen(&self, id: &ContentId) -> Result<bool, StoreError>;
+    /// Drops seen-proof records of periods `< before` (bounded growth).
+    fn prune_proofs_before(&self, before: Period) -> Result<(), StoreError>;
+
+    /// A small metadata value.
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Sets a small metadata value.
+    fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+}
