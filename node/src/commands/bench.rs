@@ -1,7 +1,8 @@
 //! `proofmesh bench verify`: how many proofs per second this machine verifies, singly and
-//! batched — what an operator uses to size a verifier machine.
+//! batched — what an operator uses to size a verifier machine. `proofmesh bench grpc` (in
+//! `bench_grpc`): the gRPC health API's requests/s and latency under load.
 
-use super::read_text;
+use super::{bench_grpc, read_text};
 use crate::output;
 use anyhow::Context;
 use ark_bn254::{Bn254, Fr};
@@ -18,10 +19,11 @@ const CODEX_VK: &str = include_str!("../../assets/codex-hardhat/verification_key
 const CODEX_PROOF: &str = include_str!("../../assets/codex-hardhat/proof.json");
 const CODEX_PUBLIC: &str = include_str!("../../assets/codex-hardhat/public.json");
 
-/// Measure this machine's verification throughput.
+/// Measure this machine's verification throughput, or a node's gRPC health API under load.
 #[derive(clap::Subcommand)]
 pub(crate) enum Command {
     Verify(VerifyArgs),
+    Grpc(bench_grpc::GrpcArgs),
 }
 
 /// Verify n distinct valid proofs singly and as one batch; print proofs/s and the ratio.
@@ -59,6 +61,7 @@ pub(crate) struct VerifyArgs {
 pub(crate) fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Verify(a) => verify(a),
+        Command::Grpc(a) => bench_grpc::run(a),
     }
 }
 

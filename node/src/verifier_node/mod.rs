@@ -167,6 +167,15 @@ impl VerifierNode {
         {
             self.flush_proofs().await;
         }
+        // Early seal: once every duty of an open period has a valid proof, nothing can change
+        // our verdicts for it (later proofs are `AlreadyProven`), so sign now rather than at
+        // the deadline — certificates then follow proofs within network and signing latency.
+        let current = clock.period_at(now);
+        for p in [Period(current.0.saturating_sub(1)), current] {
+            if p >= self.next_seal && !self.sealed.contains(&p) && self.all_valid(p) {
+                self.seal(p).await;
+            }
+        }
         while clock.deadline(self.next_seal) <= now {
             let p = self.next_seal;
             self.flush_proofs().await;
@@ -199,6 +208,14 @@ impl VerifierNode {
         if let Err(e) = self.store.prune_proofs_before(keep) {
             store_error("prune_proofs", &e);
         }
+    }
+
+    fn all_valid(&self, period: Period) -> bool {
+        self.intake.verdicts(period).is_some_and(|v| {
+            !v.is_empty()
+                && v.iter()
+                    .all(|e| e.verdict == proofmesh_proto::Verdict::Valid)
+        })
     }
 
     fn pool_periods(&self) -> BTreeSet<Period> {
