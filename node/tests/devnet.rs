@@ -15,7 +15,7 @@ const CRASHED: usize = 1;
 
 fn run_devnet(dir: &std::path::Path) -> (std::process::Output, Value) {
     let summary = dir.join("summary.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_proofmesh"))
+    let child = Command::new(env!("CARGO_BIN_EXE_proofmesh"))
         .args([
             "devnet",
             "--periods",
