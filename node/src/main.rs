@@ -76,7 +76,7 @@ fn main() -> ExitCode {
 fn init_logs(command: &Command) {
     use tracing_subscriber::EnvFilter;
     let default = match command {
-        Command::Node(_) | Command::Devnet(_) => "info,libp2p=warn",
+        Command::Node(_) | Command::Devnet(_) => "info,libp2p=warn,libp2p_gossipsub=error",
         _ => "error",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
@@ -84,8 +84,10 @@ fn init_logs(command: &Command) {
         .iter()
         .filter_map(|d| d.parse().ok())
         .fold(filter, EnvFilter::add_directive);
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }

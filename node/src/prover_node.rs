@@ -1,7 +1,7 @@
 //! The prover role (first version): at each period start it derives the period's entropy,
 //! works out which of its held slots owe a proof (Codex's die roll, the same computation the
 //! verifiers make), proves them with the prover crate on the blocking pool (one proof at a
-//! time per core group, never oversubscribing), signs each `ProofEnvelope` and publishes it.
+//! time with every core, each published as soon as it is made), signs each `ProofEnvelope` and publishes it.
 //! It (re-)announces its dataset and slot claims every period so verifiers that join late
 //! learn them from gossip.
 
@@ -15,8 +15,10 @@ use proofmesh_proto::{
     SlotId, WireMessage,
 };
 use proofmesh_prover::groth16::proof_to_bytes;
-use proofmesh_prover::{prove_slots, DatasetCommitment, ProveRequest, Prover, SlotFile};
+use proofmesh_prover::pipeline::prove_committed;
+use proofmesh_prover::{DatasetCommitment, NoProgress, ProveRequest, Prover, SlotFile};
 use proofmesh_verifier::duty::{is_proof_required, EntropySource, PeriodClock};
+use rand::rngs::OsRng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -202,32 +204,38 @@ impl ProverNode {
                 },
             })
             .collect();
-        let (prover, slots, commitment) = (
-            Arc::clone(&self.prover),
-            Arc::clone(&self.slots),
-            Arc::clone(&self.commitment),
-        );
-        let started = Instant::now();
-        let parallel = rayon::current_num_threads().min(requests.len()).max(1);
-        let joined = tokio::task::spawn_blocking(move || {
-            prove_slots(&prover, &slots, &commitment, &requests, parallel)
-        })
-        .await;
-        let results = match joined {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => return fail("prove", &e.to_string()),
-            Err(e) => return fail("join", &e.to_string()),
-        };
-        let per_proof = started.elapsed().as_secs_f64() / results.len().max(1) as f64;
-        for (index, result) in todo.into_iter().zip(results) {
-            let proof = match result {
-                Ok(p) => p,
-                Err(e) => {
+        // One proof at a time with every core, each published as soon as it exists: the
+        // first proof leaves after one proving time, not after all of them.
+        for (index, request) in todo.into_iter().zip(requests) {
+            let (prover, slots, commitment) = (
+                Arc::clone(&self.prover),
+                Arc::clone(&self.slots),
+                Arc::clone(&self.commitment),
+            );
+            let started = Instant::now();
+            let joined = tokio::task::spawn_blocking(move || {
+                prove_committed(
+                    &prover,
+                    &slots,
+                    &commitment,
+                    &request,
+                    &NoProgress,
+                    &mut OsRng,
+                )
+            })
+            .await;
+            let proof = match joined {
+                Ok(Ok(p)) => p,
+                Ok(Err(e)) => {
                     fail("prove", &e.to_string());
                     continue;
                 }
+                Err(e) => {
+                    fail("join", &e.to_string());
+                    continue;
+                }
             };
-            metrics::histogram!(m::PROVE_SECONDS).record(per_proof);
+            metrics::histogram!(m::PROVE_SECONDS).record(started.elapsed().as_secs_f64());
             let mut envelope = ProofEnvelope {
                 slot: SlotId {
                     dataset: self.root,

@@ -58,6 +58,12 @@ pub enum NodeError {
 pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), NodeError> {
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| NodeError::Setup(format!("{}: {e}", config.data_dir.display())))?;
+    // The store first: a second node on the same data dir fails here, on RocksDB's lock,
+    // before it could overwrite anything of the running one (like `p2p.addr`).
+    let store: Option<Arc<dyn Store>> = match config.role {
+        Role::Prover => None,
+        _ => Some(Arc::new(RocksStore::open(&config.data_dir.join("db"))?)),
+    };
     if let Some(addr) = config.metrics_addr {
         crate::metrics::serve(addr)?;
         tracing::info!(%addr, "metrics on /metrics");
@@ -92,7 +98,7 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
     let tracker = TaskTracker::new();
     match config.role {
         Role::Verifier | Role::Observer => {
-            let store: Arc<dyn Store> = Arc::new(RocksStore::open(&config.data_dir.join("db"))?);
+            let store = store.ok_or_else(|| NodeError::Setup("no store for a verifier".into()))?;
             let set = keys::read_verifier_set(&net.verifier_set)?;
             let mut ring = KeyRing::new();
             for path in &net.verifying_keys {

@@ -95,6 +95,8 @@ pub(crate) struct GrpcArgs {
     json: bool,
 }
 
+/// Checks the flags, then runs the bench on a multi-thread runtime (the node's own kind, so
+/// tonic's scheduling is what a node sees).
 pub(crate) fn run(a: GrpcArgs) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(a.concurrency > 0, "--concurrency must be at least 1");
     anyhow::ensure!(a.slots >= 2, "--slots must be at least 2 (K ≥ 1, M ≥ 1)");
@@ -152,6 +154,8 @@ struct InProcess {
     certificates: usize,
 }
 
+/// Finds or starts the node, warms up, measures both RPCs (ABBA), stops the in-process node
+/// and prints the report.
 async fn bench(a: GrpcArgs, duration: Duration, warmup: Duration) -> anyhow::Result<ExitCode> {
     let target = match &a.addr {
         Some(addr) => remote(addr).await?,
@@ -209,7 +213,7 @@ async fn bench(a: GrpcArgs, duration: Duration, warmup: Duration) -> anyhow::Res
             "in-process, {} datasets × {} slots, {c} certificates",
             a.datasets, a.slots
         ),
-        None => format!("{} datasets", target.roots.len()),
+        None => format!("remote, {} dataset roots listed", target.roots.len()),
     };
     output::line(&format!("server: {} ({server})", target.url))?;
     output::line(&format!(
@@ -449,6 +453,7 @@ impl Sample {
         self.elapsed += other.elapsed;
     }
 
+    /// Sorts the latencies once and reads throughput and percentiles off them.
     fn summary(mut self) -> Summary {
         self.latencies.sort_unstable();
         let n = self.latencies.len();
@@ -470,6 +475,7 @@ impl Sample {
 }
 
 impl Summary {
+    /// The text report's line for RPC `name`, latencies in milliseconds.
     fn line(&self, name: &str) -> String {
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         format!(
@@ -484,6 +490,7 @@ impl Summary {
         )
     }
 
+    /// The JSON report's object, latencies in microseconds.
     fn json(&self) -> serde_json::Value {
         let us = |d: Duration| d.as_secs_f64() * 1e6;
         json!({

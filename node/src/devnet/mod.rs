@@ -7,11 +7,13 @@
 //! passes its own path (`std::env::current_exe`) for the node processes.
 
 mod check;
+mod latency;
 mod layout;
 mod procs;
 mod table;
 
 pub use check::{DutyKey, Summary, VerifierView};
+pub use latency::{Latency, Quantiles};
 pub use layout::{generate, Layout};
 pub use table::render_dataset;
 
@@ -149,6 +151,28 @@ pub async fn run(
         }
     };
     fleet.stop(out).await;
+    let summary = summary.map(|mut s| {
+        let provers: Vec<PathBuf> = layout.provers.iter().map(|d| d.join("node.log")).collect();
+        let verifiers: Vec<PathBuf> = (0..layout.verifiers.len())
+            .filter(|i| opts.crash_verifier != Some(*i))
+            .map(|i| layout.verifiers[i].join("node.log"))
+            .collect();
+        let l = latency::measure(
+            &provers.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+            &verifiers.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+        );
+        out.line(&format!(
+            "latency, proof published → final certificate: at each verifier p50 {:.0} ms, p99 {:.0} ms (n = {}); at every verifier p50 {:.0} ms, p99 {:.0} ms (n = {})",
+            l.per_verifier.p50_ms,
+            l.per_verifier.p99_ms,
+            l.per_verifier.n,
+            l.at_every_verifier.p50_ms,
+            l.at_every_verifier.p99_ms,
+            l.at_every_verifier.n
+        ));
+        s.latency = Some(l);
+        s
+    });
     Ok(summary)
 }
 

@@ -50,7 +50,8 @@ fn spawn(binary: &Path, config: &Path) -> Result<Child, DevnetError> {
     let err = log
         .try_clone()
         .map_err(|e| DevnetError::Io(e.to_string()))?;
-    let rust_log = std::env::var("RUST_LOG").unwrap_or_else(|_| "info,libp2p=warn".into());
+    let rust_log = std::env::var("RUST_LOG")
+        .unwrap_or_else(|_| "info,libp2p=warn,libp2p_gossipsub=error".into());
     Command::new(binary)
         .arg("node")
         .arg("--config")
@@ -121,7 +122,9 @@ impl Fleet {
         };
         let mut p2p_addrs: Vec<String> = Vec::new();
         for i in 0..opts.verifiers {
-            let grpc_port = if i == 0 { opts.grpc_port } else { 0 };
+            // Verifier 0 gets the well-known port if it is free, any port otherwise.
+            let wanted = std::net::TcpListener::bind(("127.0.0.1", opts.grpc_port)).is_ok();
+            let grpc_port = if i == 0 && wanted { opts.grpc_port } else { 0 };
             let metrics = format!("127.0.0.1:{}", free_port()?);
             let addrs = NodeAddrs {
                 bootstrap: p2p_addrs.clone(),

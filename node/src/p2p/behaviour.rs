@@ -69,7 +69,9 @@ fn gossipsub_config() -> Result<gossipsub::Config, BehaviourError> {
         .history_length(6)
         .history_gossip(3)
         .flood_publish(true)
-        .duplicate_cache_time(Duration::from_secs(120))
+        // Long enough to drop echoes (history is 6 heartbeats), shorter than a default 60 s
+        // period, so the registry messages re-published every period reach late joiners.
+        .duplicate_cache_time(Duration::from_secs(45))
         .max_transmit_size(MAX_RPC_BYTES);
     for t in Topic::ALL {
         b.max_transmit_size_for_topic(t.max_payload() + MESSAGE_OVERHEAD, t.hash());

@@ -200,7 +200,8 @@ impl SwarmTask {
                 }
             },
             request_response::Event::OutboundFailure { peer, error, .. } => {
-                tracing::warn!(%peer, %error, "sync request failed");
+                // Provers do not answer sync: expected, not worth a warning.
+                tracing::debug!(%peer, %error, "sync request failed");
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "sync response failed");

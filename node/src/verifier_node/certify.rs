@@ -112,6 +112,13 @@ impl VerifierNode {
         }
         for c in &certs {
             let label = format!("{:?}", c.entry.verdict).to_lowercase();
+            tracing::info!(
+                slot = c.entry.slot.index,
+                period = c.period.0,
+                verdict = %label,
+                signers = c.signers.len(),
+                "certificate stored"
+            );
             metrics::counter!(m::CERTIFICATES, "verdict" => label).increment(1);
             self.certified
                 .insert((c.period, c.entry.slot), (c.content_id(), c.signers.len()));
@@ -156,7 +163,7 @@ impl VerifierNode {
         }
         self.sequence += changes.len() as u64;
         for change in changes {
-            metrics::counter!(m::HEALTH_CHANGES).increment(1);
+            metrics::counter!(m::HEALTH_CHANGES, "kind" => change_kind(&change)).increment(1);
             // No subscriber is fine: the change is stored.
             let _ = self.changes.send(change);
         }
@@ -231,7 +238,7 @@ impl VerifierNode {
     }
 }
 
-fn update_dataset_gauges(health: &proofmesh_verifier::HealthState) {
+pub(super) fn update_dataset_gauges(health: &proofmesh_verifier::HealthState) {
     let mut counts = std::collections::BTreeMap::<&'static str, u64>::new();
     for d in health.datasets() {
         *counts.entry(d.status.label()).or_default() += 1;
@@ -239,5 +246,17 @@ fn update_dataset_gauges(health: &proofmesh_verifier::HealthState) {
     for status in ["healthy", "degraded", "at_risk", "lost"] {
         let n = counts.get(status).copied().unwrap_or(0);
         metrics::gauge!(m::DATASETS, "status" => status).set(n as f64);
+    }
+}
+
+fn change_kind(change: &pb::HealthChange) -> &'static str {
+    use pb::health_change::Change;
+    match change.change {
+        Some(Change::DatasetAdded(_)) => "dataset_added",
+        Some(Change::SlotChanged(_)) => "slot_changed",
+        Some(Change::DatasetChanged(_)) => "dataset_changed",
+        Some(Change::RepairRequested(_)) => "repair_requested",
+        Some(Change::DatasetUnrecoverable(_)) => "dataset_unrecoverable",
+        None => "none",
     }
 }

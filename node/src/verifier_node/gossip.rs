@@ -8,8 +8,8 @@ use proofmesh_proto::{AttestationBatch, Period, QuorumCertificate, WireMessage};
 use proofmesh_verifier::intake::GossipAction;
 use proofmesh_verifier::{verify_certificate, verify_repair_request, HealthEvent, InsertOutcome};
 
-/// Most batches answered to one sync request (the requester asks again from the last period).
-const MAX_SYNC_BATCHES: usize = 4096;
+/// Most batches answered to one sync request (the swarm's sync codec carries at most 1,024).
+const MAX_SYNC_BATCHES: usize = 1024;
 
 impl VerifierNode {
     pub(super) async fn on_control(&mut self, inbound: Inbound) {
@@ -58,7 +58,9 @@ impl VerifierNode {
                         return GossipAction::Ignore;
                     }
                     tracing::info!(dataset = %a.root, k = a.data_slots, m = a.parity_slots, "dataset announced");
-                    self.apply_health(&[HealthEvent::announced(&a)], &[]).await;
+                    let mut events = vec![HealthEvent::announced(&a)];
+                    events.extend(self.stored_verdicts(&a.root));
+                    self.apply_health(&events, &[]).await;
                     GossipAction::Accept
                 }
                 Ok(false) => GossipAction::Ignore,
@@ -146,11 +148,30 @@ impl VerifierNode {
         GossipAction::Accept
     }
 
+    /// Certificates already stored for a dataset that was unknown when they arrived (a node
+    /// that syncs before it hears the announcement): their verdicts, in period order.
+    fn stored_verdicts(&self, root: &proofmesh_proto::DatasetRoot) -> Vec<HealthEvent> {
+        let certs = match self.store.certificates_from(Period(0)) {
+            Ok(c) => c,
+            Err(e) => {
+                store_error("certificates_from", &e);
+                return Vec::new();
+            }
+        };
+        certs
+            .into_iter()
+            .filter(|c| c.entry.slot.dataset == *root)
+            .map(|c| HealthEvent::FinalVerdict {
+                slot: c.entry.slot,
+                period: c.period,
+                verdict: c.entry.verdict,
+                certificate: c.content_id(),
+            })
+            .collect()
+    }
+
     async fn on_certificate(&mut self, cert: QuorumCertificate) -> GossipAction {
-        if let Err(e) = verify_certificate(&cert, &self.set) {
-            tracing::debug!(error = %e, "certificate refused");
-            return GossipAction::Reject;
-        }
+        // Cheap first: a certificate no better than ours is not worth a pairing check.
         let key = (cert.period, cert.entry.slot);
         let signers = cert.signers.len();
         if self
@@ -159,6 +180,10 @@ impl VerifierNode {
             .is_some_and(|(_, have)| *have >= signers)
         {
             return GossipAction::Ignore;
+        }
+        if let Err(e) = verify_certificate(&cert, &self.set) {
+            tracing::debug!(error = %e, "certificate refused");
+            return GossipAction::Reject;
         }
         if self.store_certificates(vec![cert], false).await {
             GossipAction::Accept
@@ -175,11 +200,9 @@ impl VerifierNode {
                 return;
             }
         };
-        let encoded = batches
-            .iter()
-            .take(MAX_SYNC_BATCHES)
-            .map(WireMessage::encode)
-            .collect();
+        // Over the cap, the newest periods matter most to a node catching up.
+        let skip = batches.len().saturating_sub(MAX_SYNC_BATCHES);
+        let encoded = batches.iter().skip(skip).map(WireMessage::encode).collect();
         if self.p2p.respond_sync(channel, encoded).await.is_err() {
             tracing::warn!("p2p stopped; sync answer dropped");
         }

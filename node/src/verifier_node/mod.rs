@@ -176,7 +176,9 @@ impl VerifierNode {
                 self.seal(p).await;
             }
         }
-        while clock.deadline(self.next_seal) <= now {
+        // Strictly after the deadline second: a proof arriving during that second is still
+        // accepted (the window is inclusive), so it must make it into our batch.
+        while clock.deadline(self.next_seal) < now {
             let p = self.next_seal;
             self.flush_proofs().await;
             self.seal(p).await;

@@ -19,6 +19,16 @@ impl VerifierNode {
             return;
         };
         metrics::counter!(m::PROOFS_RECEIVED).increment(1);
+        // Dedupe across restarts: a proof this node verified before it restarted is known.
+        if self
+            .store
+            .proof_seen(&proofmesh_proto::WireMessage::content_id(&envelope))
+            .unwrap_or(false)
+        {
+            metrics::counter!(m::PROOFS_REJECTED, "reason" => "duplicate").increment(1);
+            self.report(msg, GossipAction::Ignore).await;
+            return;
+        }
         match self.intake.check(envelope, now_secs()) {
             Ok(checked) => {
                 self.pending.push((msg, checked));

@@ -63,6 +63,7 @@ impl VerifierNode {
                     .insert(key, (c.content_id(), c.signers.len()));
             }
         }
+        super::certify::update_dataset_gauges(&health);
         drop(health);
         tracing::info!(
             datasets = self.intake.registry.datasets().count(),
