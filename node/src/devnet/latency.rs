@@ -28,6 +28,10 @@ pub struct Latency {
     pub per_verifier: Quantiles,
     /// Per duty: publication → the last verifier stores a certificate.
     pub at_every_verifier: Quantiles,
+    /// Per duty: the period's *last* proof published → the last verifier stores this duty's
+    /// certificate. A verifier signs a period once (early seal when every duty is proven), so
+    /// this is the mesh's own latency: propagation, batch verification, attestation, quorum.
+    pub after_last_proof: Quantiles,
 }
 
 fn quantiles(mut v: Vec<f64>) -> Quantiles {
@@ -98,30 +102,46 @@ fn events(log: &Path, marker: &str) -> BTreeMap<(u64, u64), f64> {
 
 /// Reads the logs of one run. `verifier_logs` should leave out a verifier that was
 /// restarted (its catch-up is not propagation latency).
-pub(super) fn measure(prover_logs: &[&Path], verifier_logs: &[&Path]) -> Latency {
+/// Only duties of periods in `periods` count (the first period after start-up is partial).
+pub(super) fn measure(
+    prover_logs: &[&Path],
+    verifier_logs: &[&Path],
+    periods: std::ops::RangeInclusive<u64>,
+) -> Latency {
     let mut published = BTreeMap::new();
     for log in prover_logs {
         published.extend(events(log, "proof published"));
     }
+    published.retain(|(_, period), _| periods.contains(period));
     let certified: Vec<_> = verifier_logs
         .iter()
         .map(|log| events(log, "certificate stored"))
         .collect();
+    let mut last_of_period: BTreeMap<u64, f64> = BTreeMap::new();
+    for ((_, period), t) in &published {
+        let e = last_of_period.entry(*period).or_insert(*t);
+        *e = e.max(*t);
+    }
     let mut per_verifier = Vec::new();
     let mut at_every = Vec::new();
+    let mut after_last = Vec::new();
     for (duty, t0) in &published {
         let delays: Vec<f64> = certified
             .iter()
             .filter_map(|c| c.get(duty).map(|t| (t - t0) * 1000.0))
             .collect();
         if delays.len() == certified.len() && !delays.is_empty() {
-            at_every.push(delays.iter().copied().fold(f64::MIN, f64::max));
+            let worst = delays.iter().copied().fold(f64::MIN, f64::max);
+            at_every.push(worst);
+            let last = last_of_period.get(&duty.1).copied().unwrap_or(*t0);
+            after_last.push(worst - (last - t0) * 1000.0);
         }
         per_verifier.extend(delays);
     }
     Latency {
         per_verifier: quantiles(per_verifier),
         at_every_verifier: quantiles(at_every),
+        after_last_proof: quantiles(after_last),
     }
 }
 
@@ -156,7 +176,8 @@ mod tests {
         .unwrap();
         std::fs::write(&v1, "2026-11-26T00:00:10.100000Z  INFO x: certificate stored slot=1 period=3 verdict=valid signers=3\n2026-11-26T00:00:11.000000Z  INFO x: certificate stored slot=1 period=3 verdict=valid signers=3\n").unwrap();
         std::fs::write(&v2, "2026-11-26T00:00:10.250000Z  INFO x: certificate stored slot=1 period=3 verdict=valid signers=3\n").unwrap();
-        let l = measure(&[&p], &[&v1, &v2]);
+        let l = measure(&[&p], &[&v1, &v2], 0..=9);
+        assert_eq!(measure(&[&p], &[&v1, &v2], 4..=9).per_verifier.n, 0);
         assert_eq!(l.per_verifier.n, 2);
         assert!((l.per_verifier.max_ms - 250.0).abs() < 1e-3);
         assert_eq!(l.at_every_verifier.n, 1);

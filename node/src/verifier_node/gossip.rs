@@ -5,7 +5,7 @@ use super::{now_secs, store_error, VerifierNode, MAX_BATCHES_PER_SIGNER, RETENTI
 use crate::metrics as m;
 use crate::p2p::{GossipMessage, Inbound, MessageRef, SyncChannel};
 use proofmesh_proto::{AttestationBatch, Period, QuorumCertificate, WireMessage};
-use proofmesh_verifier::intake::GossipAction;
+use proofmesh_verifier::intake::{GossipAction, IntakeError};
 use proofmesh_verifier::{verify_certificate, verify_repair_request, HealthEvent, InsertOutcome};
 
 /// Most batches answered to one sync request (the swarm's sync codec carries at most 1,024).
@@ -58,6 +58,7 @@ impl VerifierNode {
                         return GossipAction::Ignore;
                     }
                     tracing::info!(dataset = %a.root, k = a.data_slots, m = a.parity_slots, "dataset announced");
+                    self.adopt_orphan_claims(&a.root);
                     let mut events = vec![HealthEvent::announced(&a)];
                     events.extend(self.stored_verdicts(&a.root));
                     self.apply_health(&events, &[]).await;
@@ -76,6 +77,14 @@ impl VerifierNode {
                     GossipAction::Accept
                 }
                 Ok(false) => GossipAction::Ignore,
+                Err(IntakeError::UnknownDataset(_)) => {
+                    if self.orphan_claims.len() < super::MAX_ORPHAN_CLAIMS
+                        && !self.orphan_claims.contains(&s)
+                    {
+                        self.orphan_claims.push(s);
+                    }
+                    GossipAction::Ignore
+                }
                 Err(e) => e.action(),
             },
             GossipMessage::Attestation(batch) => {
@@ -146,6 +155,26 @@ impl VerifierNode {
         self.pool = pool;
         *self.batches_per_signer.entry(key).or_insert(0) += 1;
         GossipAction::Accept
+    }
+
+    /// Applies the claims that were waiting for `root`'s announcement.
+    fn adopt_orphan_claims(&mut self, root: &proofmesh_proto::DatasetRoot) {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.orphan_claims)
+            .into_iter()
+            .partition(|s| s.slot.dataset == *root);
+        self.orphan_claims = rest;
+        for s in mine {
+            match self.intake.registry.assign(s.clone()) {
+                Ok(true) => {
+                    if let Err(e) = self.store.put_assignment(&s) {
+                        store_error("put_assignment", &e);
+                    }
+                    tracing::info!(slot = %s.slot, from = s.from_period.0, "slot assigned (claim arrived before the announcement)");
+                }
+                Ok(false) => {}
+                Err(e) => tracing::debug!(error = %e, "waiting claim refused"),
+            }
+        }
     }
 
     /// Certificates already stored for a dataset that was unknown when they arrived (a node

@@ -4,7 +4,7 @@
 //! One task owns all of it (intake, attestation pool, certificates, health writes): proofs
 //! come from the proofs queue and are batch-verified (size or time) off the async workers
 //! with `block_in_place`; attestations, certificates, registry messages and sync answers come
-//! from the control queue; a 200 ms tick seals our attestation batch at each period's
+//! from the control queue; a 50 ms tick seals our attestation batch at each period's
 //! deadline, releases certificates once a period settles, and prunes. Every gossip message
 //! gets exactly one report. An observer runs the same actor without a signing key.
 //!
@@ -29,6 +29,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// How often the actor looks at the clock: batch timeouts, early seals, deadlines, settles.
+const TICK: Duration = Duration::from_millis(50);
 /// Periods of attestations kept in memory and offered to syncing peers.
 pub const RETENTION_PERIODS: u64 = 64;
 /// Most batches one verifier may publish for one period before we ignore more (equivocation
@@ -77,7 +79,14 @@ pub struct VerifierNode {
     /// Per certified (period, slot): the stored certificate's id and signer count.
     certified: HashMap<(Period, SlotId), (ContentId, usize)>,
     batches_per_signer: HashMap<(Period, VerifierIndex), u32>,
+    pruned_before: Period,
+    /// Slot claims that arrived before their dataset's announcement (gossip does not order
+    /// two publishers), applied when it arrives. Bounded by [`MAX_ORPHAN_CLAIMS`].
+    orphan_claims: Vec<proofmesh_proto::SlotAssign>,
 }
+
+/// Most claims kept waiting for their dataset's announcement.
+const MAX_ORPHAN_CLAIMS: usize = 1024;
 
 /// Unix time in seconds.
 pub(crate) fn now_secs() -> u64 {
@@ -127,6 +136,8 @@ impl VerifierNode {
             settled: BTreeSet::new(),
             certified: HashMap::new(),
             batches_per_signer: HashMap::new(),
+            pruned_before: Period(0),
+            orphan_claims: Vec::new(),
         };
         node.restore()?;
         Ok(node)
@@ -140,7 +151,7 @@ impl VerifierNode {
         shutdown: CancellationToken,
     ) {
         self.republish_own().await;
-        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -197,7 +208,10 @@ impl VerifierNode {
             self.certify(p, true).await;
         }
         let keep = Period(clock.period_at(now).0.saturating_sub(RETENTION_PERIODS));
-        self.prune_before(keep);
+        if keep > self.pruned_before {
+            self.prune_before(keep);
+            self.pruned_before = keep;
+        }
     }
 
     fn prune_before(&mut self, keep: Period) {
