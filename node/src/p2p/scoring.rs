@@ -13,7 +13,8 @@
 //!   for minutes; penalising that would churn the mesh of a small network.
 //! - **P1/P2 are small positives** (time in mesh, first deliveries), capped so that no credit
 //!   outweighs one invalid message.
-//! - **P6 IP colocation** tolerates 16 peers per IP (local test nets and NATed deployments);
+//! - **P6 IP colocation** tolerates 16 peers per IP (NATed deployments) and ignores loopback
+//!   (a devnet's nodes all share 127.0.0.1);
 //!   **P7 behaviour penalties** (GRAFT during backoff, broken IWANT promises) as upstream.
 
 use super::Topic;
@@ -103,6 +104,14 @@ pub(crate) fn params() -> PeerScoreParams {
         app_specific_weight: 1.0,
         ip_colocation_factor_weight: -5.0,
         ip_colocation_factor_threshold: 16.0,
+        // Loopback peers are this machine's own nodes (a devnet): a 50-node local mesh must
+        // not read as a Sybil attack from 127.0.0.1.
+        ip_colocation_factor_whitelist: [
+            std::net::IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+            std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ]
+        .into_iter()
+        .collect(),
         behaviour_penalty_weight: -10.0,
         behaviour_penalty_threshold: 3.0,
         behaviour_penalty_decay: score_parameter_decay(Duration::from_secs(300)),

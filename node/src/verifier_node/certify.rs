@@ -8,6 +8,7 @@ use crate::p2p::Topic;
 use proofmesh_proto::wire::pb;
 use proofmesh_proto::{Period, QuorumCertificate, WireMessage};
 use proofmesh_verifier::{sign_batch, sign_repair_request, HealthEffect, HealthEvent};
+use std::collections::HashMap;
 
 impl VerifierNode {
     /// Signs and publishes our verdicts for `period` (once; never for a period this run did
@@ -63,11 +64,7 @@ impl VerifierNode {
     /// Forms certificates for `period` when it has settled or every member's batch is in.
     pub(super) async fn certify_if_ready(&mut self, period: Period) {
         let members = self.set.members.len();
-        let signers = self
-            .batches_per_signer
-            .keys()
-            .filter(|(p, _)| *p == period)
-            .count();
+        let signers = self.batches.get(&period).map_or(0, HashMap::len);
         if self.settled.contains(&period) || signers >= members {
             self.certify(period, true).await;
         }

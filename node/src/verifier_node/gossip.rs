@@ -117,8 +117,13 @@ impl VerifierNode {
         if period.0 + RETENTION_PERIODS < current.0 || period > current.next() {
             return GossipAction::Ignore;
         }
-        let key = (period, batch.verifier);
-        if self.batches_per_signer.get(&key).copied().unwrap_or(0) >= MAX_BATCHES_PER_SIGNER {
+        let held = self
+            .batches
+            .get(&period)
+            .and_then(|s| s.get(&batch.verifier))
+            .copied()
+            .unwrap_or(0);
+        if held >= MAX_BATCHES_PER_SIGNER {
             return GossipAction::Ignore;
         }
         let mut pool = self.pool.clone();
@@ -153,7 +158,7 @@ impl VerifierNode {
             );
         }
         self.pool = pool;
-        *self.batches_per_signer.entry(key).or_insert(0) += 1;
+        self.count_batch(period, batch.verifier);
         GossipAction::Accept
     }
 

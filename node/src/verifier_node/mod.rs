@@ -23,7 +23,7 @@ use crate::store::Store;
 use proofmesh_proto::{ContentId, Period, SlotId, VerifierIndex, VerifierSet};
 use proofmesh_verifier::intake::{CheckedProof, Intake};
 use proofmesh_verifier::{AttestationPool, VerifierKeypair};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
@@ -78,7 +78,9 @@ pub struct VerifierNode {
     settled: BTreeSet<Period>,
     /// Per certified (period, slot): the stored certificate's id and signer count.
     certified: HashMap<(Period, SlotId), (ContentId, usize)>,
-    batches_per_signer: HashMap<(Period, VerifierIndex), u32>,
+    /// Batches held per period and signer (the per-signer cap, "every member is in", and
+    /// which periods still need certificates).
+    batches: BTreeMap<Period, HashMap<VerifierIndex, u32>>,
     pruned_before: Period,
     /// Slot claims that arrived before their dataset's announcement (gossip does not order
     /// two publishers), applied when it arrives. Bounded by [`MAX_ORPHAN_CLAIMS`].
@@ -135,7 +137,7 @@ impl VerifierNode {
             sealed: BTreeSet::new(),
             settled: BTreeSet::new(),
             certified: HashMap::new(),
-            batches_per_signer: HashMap::new(),
+            batches: BTreeMap::new(),
             pruned_before: Period(0),
             orphan_claims: Vec::new(),
         };
@@ -220,7 +222,7 @@ impl VerifierNode {
         self.settled = self.settled.split_off(&keep);
         self.sealed = self.sealed.split_off(&keep);
         self.certified.retain(|(p, _), _| *p >= keep);
-        self.batches_per_signer.retain(|(p, _), _| *p >= keep);
+        self.batches = self.batches.split_off(&keep);
         if let Err(e) = self.store.prune_proofs_before(keep) {
             store_error("prune_proofs", &e);
         }
@@ -234,8 +236,18 @@ impl VerifierNode {
         })
     }
 
-    fn pool_periods(&self) -> BTreeSet<Period> {
-        self.batches_per_signer.keys().map(|(p, _)| *p).collect()
+    fn pool_periods(&self) -> Vec<Period> {
+        self.batches.keys().copied().collect()
+    }
+
+    /// Counts one more stored batch of `verifier` for `period`.
+    pub(super) fn count_batch(&mut self, period: Period, verifier: VerifierIndex) {
+        *self
+            .batches
+            .entry(period)
+            .or_default()
+            .entry(verifier)
+            .or_insert(0) += 1;
     }
 }
 

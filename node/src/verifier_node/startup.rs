@@ -42,7 +42,14 @@ impl VerifierNode {
                 own += 1;
             }
             match self.pool.insert(b, &self.set) {
-                Ok(_) => *self.batches_per_signer.entry(key).or_insert(0) += 1,
+                Ok(_) => {
+                    *self
+                        .batches
+                        .entry(key.0)
+                        .or_default()
+                        .entry(key.1)
+                        .or_insert(0) += 1
+                }
                 Err(e) => tracing::warn!(error = %e, "stored attestation refused"),
             }
         }
