@@ -121,6 +121,20 @@ fn a_mesh_of_processes_certifies_every_duty_and_survives_faults() {
         }
     }
 
+    // Nothing the killed verifier had acknowledged was lost: every period it signed and every
+    // certificate it stored before SIGKILL came back from its store.
+    let r = &s["restart"];
+    assert!(r["sealed_before"].as_u64().unwrap() >= 1, "{r}");
+    assert!(
+        r["own_restored"].as_u64() >= r["sealed_before"].as_u64(),
+        "{r}"
+    );
+    assert!(r["certified_before"].as_u64().unwrap() >= 1, "{r}");
+    assert!(
+        r["certificates_restored"].as_u64() >= r["certified_before"].as_u64(),
+        "{r}"
+    );
+
     // The withheld slot went Missing → Lost and a repair was requested, at every verifier.
     for v in verifiers {
         assert_eq!(v["slots"][WITHHELD as usize], "lost");

@@ -50,6 +50,52 @@ pub struct Summary {
     pub verifiers: Vec<VerifierView>,
     /// Publication → certificate latency of the valid duties (from the nodes' logs).
     pub latency: Option<super::Latency>,
+    /// What the crashed verifier had made durable before SIGKILL, and what it reloaded.
+    pub restart: Option<RestartCheck>,
+}
+
+/// Nothing a killed verifier acknowledged is lost: its log before the crash against what it
+/// restored from its store after the restart.
+#[derive(Debug, Default, Serialize)]
+pub struct RestartCheck {
+    /// Periods it signed and published before the crash.
+    pub sealed_before: usize,
+    /// Distinct (slot, period) certificates it had stored before the crash.
+    pub certified_before: usize,
+    /// Own attestation batches it reloaded from its store.
+    pub own_restored: usize,
+    /// Certificates it reloaded from its store.
+    pub certificates_restored: usize,
+}
+
+/// Reads the crashed verifier's two logs (see [`RestartCheck`]).
+fn restart_check(dir: &std::path::Path) -> Option<RestartCheck> {
+    let before = std::fs::read_to_string(dir.join("node.before-crash.log")).ok()?;
+    let after = std::fs::read_to_string(dir.join("node.log")).ok()?;
+    let num = |line: &str, key: &str| -> Option<u64> {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+            .and_then(|v| v.parse().ok())
+    };
+    let sealed: std::collections::BTreeSet<u64> = before
+        .lines()
+        .filter(|l| l.contains("attestation sealed"))
+        .filter_map(|l| num(l, "period"))
+        .collect();
+    let certified: std::collections::BTreeSet<(u64, u64)> = before
+        .lines()
+        .filter(|l| l.contains("certificate stored"))
+        .filter_map(|l| Some((num(l, "slot")?, num(l, "period")?)))
+        .collect();
+    let restored = after
+        .lines()
+        .find(|l| l.contains("state restored from the store"))?;
+    Some(RestartCheck {
+        sealed_before: sealed.len(),
+        certified_before: certified.len(),
+        own_restored: num(restored, "own_attestations")? as usize,
+        certificates_restored: num(restored, "certificates")? as usize,
+    })
 }
 
 fn verdict_name(v: i32) -> String {
@@ -210,6 +256,32 @@ pub(super) async fn run(
         if !penalised {
             s.problems
                 .push("the invalid prover's gossip score did not drop below 0".into());
+        }
+    }
+    if let Some(i) = opts.crash_verifier {
+        match layout.verifiers.get(i).and_then(|d| restart_check(d)) {
+            None => s
+                .problems
+                .push(format!("verifier {i}: no crash/restart logs to check")),
+            Some(r) => {
+                if r.own_restored < r.sealed_before {
+                    s.problems.push(format!(
+                        "verifier {i}: signed {} periods before the crash, restored {}",
+                        r.sealed_before, r.own_restored
+                    ));
+                }
+                if r.certificates_restored < r.certified_before {
+                    s.problems.push(format!(
+                        "verifier {i}: stored {} certificates before the crash, restored {}",
+                        r.certified_before, r.certificates_restored
+                    ));
+                }
+                out.line(&format!(
+                    "verifier {i} after SIGKILL: restored {} of its {} signed periods and {} certificates (it had stored {})",
+                    r.own_restored, r.sealed_before, r.certificates_restored, r.certified_before
+                ));
+                s.restart = Some(r);
+            }
         }
     }
     finish(s, out)

@@ -12,7 +12,7 @@ mod layout;
 mod procs;
 mod table;
 
-pub use check::{DutyKey, Summary, VerifierView};
+pub use check::{DutyKey, RestartCheck, Summary, VerifierView};
 pub use latency::{Latency, Quantiles};
 pub use layout::{generate, Layout};
 pub use table::render_dataset;
@@ -203,9 +203,11 @@ async fn watch(
         let now = procs::now();
         let current = clock.period_at(now);
         if let Some(i) = opts.crash_verifier {
+            // Three quarters into the second checked period: after the first period's deadline
+            // (its attestation and certificates are on disk), before this period's.
             if crashed.is_none()
                 && current >= crash_at
-                && clock.start(current) + opts.period_secs / 2 <= now
+                && clock.start(current) + opts.period_secs * 3 / 4 <= now
             {
                 fleet.kill_verifier(i, out).await?;
                 crashed = Some(current);
