@@ -176,7 +176,14 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
                     }
                 });
             }
-            tracker.spawn(node.run(inbound.proofs, inbound.control, shutdown.clone()));
+            // If the actor ever ends (a bug, a panic), the whole node shuts down rather than
+            // keep serving gossip and gRPC without a verifier behind them.
+            let guard = shutdown.clone().drop_guard();
+            let token = shutdown.clone();
+            tracker.spawn(async move {
+                let _guard = guard;
+                node.run(inbound.proofs, inbound.control, token).await;
+            });
         }
         Role::Prover => {
             let p = config
@@ -210,7 +217,12 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
             })?;
             tracker.spawn(drain(inbound.proofs, handle.clone(), shutdown.clone()));
             tracker.spawn(drain(inbound.control, handle.clone(), shutdown.clone()));
-            tracker.spawn(node.run(shutdown.clone()));
+            let guard = shutdown.clone().drop_guard();
+            let token = shutdown.clone();
+            tracker.spawn(async move {
+                let _guard = guard;
+                node.run(token).await;
+            });
         }
     }
     tracker.close();

@@ -71,20 +71,28 @@ impl VerifierNode {
     }
 
     /// Stores certificates of `period` that are new or carry more signers than ours.
-    pub(super) async fn certify(&mut self, period: Period, publish: bool) {
+    /// Returns false if the store refused them (the caller retries later).
+    pub(super) async fn certify(&mut self, period: Period, publish: bool) -> bool {
         let fresh: Vec<QuorumCertificate> = self
             .pool
             .certificates(period, &self.set)
             .into_iter()
-            .filter(|c| {
-                self.certified
-                    .get(&(c.period, c.entry.slot))
-                    .is_none_or(|(_, have)| *have < c.signers.len())
-            })
+            .filter(|c| self.improves(&(c.period, c.entry.slot), c))
             .collect();
-        if !fresh.is_empty() {
-            self.store_certificates(fresh, publish).await;
-        }
+        fresh.is_empty() || self.store_certificates(fresh, publish).await
+    }
+
+    /// Whether `cert` should replace what we hold for `key`: more signers, or as many with a
+    /// smaller content id — a total order, so every node ends on the same certificate.
+    pub(super) fn improves(
+        &self,
+        key: &(Period, proofmesh_proto::SlotId),
+        cert: &QuorumCertificate,
+    ) -> bool {
+        self.certified.get(key).is_none_or(|(id, have)| {
+            let n = cert.signers.len();
+            n > *have || (n == *have && cert.content_id() < *id)
+        })
     }
 
     /// Applies certificates to health, stores both atomically, then broadcasts the changes and
@@ -133,16 +141,15 @@ impl VerifierNode {
         events: &[HealthEvent],
         certs: &[QuorumCertificate],
     ) -> bool {
+        // Applied to a copy, swapped in only once the store has the certificates and the
+        // changes: readers never see a state the store does not hold.
         let mut effects = Vec::new();
-        {
-            let Ok(mut health) = self.health.write() else {
-                tracing::error!("health view lock poisoned");
-                return false;
-            };
-            for e in events {
-                effects.extend(health.apply(e.clone()));
-            }
-            update_dataset_gauges(&health);
+        let Ok(mut next) = self.health.read().map(|h| h.clone()) else {
+            tracing::error!("health view lock poisoned");
+            return false;
+        };
+        for e in events {
+            effects.extend(next.apply(e.clone()));
         }
         let mut changes: Vec<pb::HealthChange> = Vec::new();
         for effect in &effects {
@@ -157,6 +164,16 @@ impl VerifierNode {
         if let Err(e) = self.store.put_certificates(certs, &changes) {
             store_error("put_certificates", &e);
             return false;
+        }
+        match self.health.write() {
+            Ok(mut health) => {
+                update_dataset_gauges(&next);
+                *health = next;
+            }
+            Err(_) => {
+                tracing::error!("health view lock poisoned");
+                return false;
+            }
         }
         self.sequence += changes.len() as u64;
         for change in changes {

@@ -114,7 +114,7 @@ impl VerifierNode {
         let now = now_secs();
         let current = self.intake.clock().period_at(now);
         let period = batch.period;
-        if period.0 + RETENTION_PERIODS < current.0 || period > current.next() {
+        if period.0.saturating_add(RETENTION_PERIODS) < current.0 || period > current.next() {
             return GossipAction::Ignore;
         }
         let held = self
@@ -206,13 +206,11 @@ impl VerifierNode {
 
     async fn on_certificate(&mut self, cert: QuorumCertificate) -> GossipAction {
         // Cheap first: a certificate no better than ours is not worth a pairing check.
+        if cert.period < self.pruned_before {
+            return GossipAction::Ignore;
+        }
         let key = (cert.period, cert.entry.slot);
-        let signers = cert.signers.len();
-        if self
-            .certified
-            .get(&key)
-            .is_some_and(|(_, have)| *have >= signers)
-        {
+        if !self.improves(&key, &cert) {
             return GossipAction::Ignore;
         }
         if let Err(e) = verify_certificate(&cert, &self.set) {
@@ -227,6 +225,9 @@ impl VerifierNode {
     }
 
     async fn answer_sync(&self, from: Period, channel: SyncChannel) {
+        // The peer picks `from`; we never scan further back than we keep in memory.
+        let current = self.intake.clock().period_at(now_secs());
+        let from = from.max(Period(current.0.saturating_sub(RETENTION_PERIODS)));
         let batches = match self.store.attestations_from(from) {
             Ok(b) => b,
             Err(e) => {

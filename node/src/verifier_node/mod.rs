@@ -159,9 +159,10 @@ impl VerifierNode {
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
+                // The clock first: a steady stream of messages must not delay seals.
+                _ = tick.tick() => self.on_tick().await,
                 Some(msg) = control.recv() => self.on_control(msg).await,
                 Some(msg) = proofs.recv() => self.on_proof_message(msg).await,
-                _ = tick.tick() => self.on_tick().await,
                 else => break,
             }
         }
@@ -206,8 +207,10 @@ impl VerifierNode {
             })
             .collect();
         for p in due {
-            self.settled.insert(p);
-            self.certify(p, true).await;
+            // Settled only once its certificates are stored; a store error retries next tick.
+            if self.certify(p, true).await {
+                self.settled.insert(p);
+            }
         }
         let keep = Period(clock.period_at(now).0.saturating_sub(RETENTION_PERIODS));
         if keep > self.pruned_before {

@@ -65,7 +65,7 @@ impl VerifierNode {
                     certificate: c.content_id(),
                 });
             }
-            if c.signers.len() > have {
+            if self.improves(&key, &c) {
                 self.certified
                     .insert(key, (c.content_id(), c.signers.len()));
             }
