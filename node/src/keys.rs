@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 /// Why a key or verifier-set file was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
-    /// The file cannot be read or written.
-    #[error("{path}: {source}")]
+    /// The file cannot be read or written (the I/O error follows as the cause).
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -87,7 +87,12 @@ fn events(log: &Path, marker: &str) -> BTreeMap<(u64, u64), f64> {
     let Ok(text) = std::fs::read_to_string(log) else {
         return out;
     };
-    for line in text.lines().filter(|l| l.contains(marker)) {
+    // Certificates count only when Valid: a proof published too late ends Missing, and its
+    // "latency" would measure nothing.
+    for line in text
+        .lines()
+        .filter(|l| l.contains(marker) && (!l.contains("verdict=") || l.contains("verdict=valid")))
+    {
         let (Some(t), Some(slot), Some(period)) = (
             line.split_whitespace().next().and_then(parse_time),
             field(line, "slot"),

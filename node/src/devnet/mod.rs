@@ -106,14 +106,18 @@ pub trait Report: Send {
 /// Generates, starts, watches and (with `periods`) checks a devnet. Returns the summary of
 /// the final check (`None` when it ran until `stop`).
 pub async fn run(
-    opts: DevnetOptions,
+    mut opts: DevnetOptions,
     out: &mut dyn Report,
     stop: tokio_util::sync::CancellationToken,
 ) -> Result<Option<Summary>, DevnetError> {
+    let io = |e: std::io::Error| DevnetError::Io(format!("{}: {e}", opts.dir.display()));
     if opts.dir.exists() {
-        std::fs::remove_dir_all(&opts.dir)
-            .map_err(|e| DevnetError::Io(format!("{}: {e}", opts.dir.display())))?;
+        std::fs::remove_dir_all(&opts.dir).map_err(io)?;
     }
+    // Absolute, because the node configs name shared files (keys, verifier set) by path and
+    // a node resolves relative paths against its own config's folder.
+    std::fs::create_dir_all(&opts.dir).map_err(io)?;
+    opts.dir = std::fs::canonicalize(&opts.dir).map_err(io)?;
     out.line(&format!("devnet in {}", opts.dir.display()));
     out.line(&format!(
         "generating a dataset of {} slots (K = {}, M = {}, {} KiB each) and Groth16 keys ({} samples)…",
