@@ -30,8 +30,10 @@ fn run_devnet(dir: &std::path::Path) -> (std::process::Output, Value) {
         .args(["--kill-slot", &WITHHELD.to_string()])
         .args(["--invalid-slot", &INVALID.to_string()])
         .args(["--crash-verifier", &CRASHED.to_string()])
+        // A relative --dir, as users type it (node configs must still find the shared files).
+        .current_dir(dir)
         .arg("--dir")
-        .arg(dir.join("net"))
+        .arg("net")
         .arg("--summary")
         .arg(&summary)
         .stdout(std::process::Stdio::piped())
