@@ -3,6 +3,9 @@
 
 use crate::output;
 use anyhow::{anyhow, Context};
+use proofmesh_node::grpc::table::{
+    render_dataset, short_root, state_name, status_name, verdict_name,
+};
 use proofmesh_proto::wire::pb;
 use proofmesh_proto::wire::pb::health_change::Change;
 use proofmesh_proto::wire::pb::health_service_client::HealthServiceClient;
@@ -151,73 +154,8 @@ fn refused(addr: &str, s: &tonic::Status) -> anyhow::Error {
     )
 }
 
-/// `DATASET_STATUS_AT_RISK` → `at_risk`: the enum name without its prefix, lower case.
-fn label(name: Option<&str>, prefix: &str, wire: i32) -> String {
-    match name {
-        Some(n) => n.strip_prefix(prefix).unwrap_or(n).to_lowercase(),
-        None => format!("unknown({wire})"),
-    }
-}
-
-fn status(wire: i32) -> String {
-    let name = pb::DatasetStatus::try_from(wire)
-        .ok()
-        .map(|s| s.as_str_name());
-    label(name, "DATASET_STATUS_", wire)
-}
-
-fn state(wire: i32) -> String {
-    let name = pb::SlotState::try_from(wire).ok().map(|s| s.as_str_name());
-    label(name, "SLOT_STATE_", wire)
-}
-
-fn verdict(wire: i32) -> String {
-    let name = pb::Verdict::try_from(wire).ok().map(|s| s.as_str_name());
-    label(name, "VERDICT_", wire)
-}
-
-/// The first and last 8 hex digits of a root: enough to tell datasets apart in a table.
-fn short(root: &str) -> String {
-    match (root.get(..8), root.get(root.len().saturating_sub(8)..)) {
-        (Some(head), Some(tail)) if root.len() > 16 => format!("{head}..{tail}"),
-        _ => root.to_owned(),
-    }
-}
-
 fn print_table(d: &pb::DatasetHealth) -> anyhow::Result<()> {
-    let total = d.data_slots + d.parity_slots;
-    output::line(&format!(
-        "dataset {}  {}  K={} M={}  healthy {}/{}  surviving {}/{}",
-        short(&d.dataset_root),
-        status(d.status).to_uppercase(),
-        d.data_slots,
-        d.parity_slots,
-        d.healthy_slots,
-        total,
-        d.surviving_slots,
-        total,
-    ))?;
-    output::line("  slot  state      misses  latest                evidence")?;
-    for s in &d.slots {
-        let latest = match s.latest_period {
-            Some(p) => format!("{p} {}", verdict(s.latest_verdict)),
-            None => "-".to_owned(),
-        };
-        let repair = if s.repair_requested {
-            "  repair requested"
-        } else {
-            ""
-        };
-        output::line(&format!(
-            "  {:>4}  {:<9}  {:>6}  {:<20}  {:>8}{repair}",
-            s.slot_index,
-            state(s.state),
-            s.misses,
-            latest,
-            s.evidence.len(),
-        ))?;
-    }
-    Ok(())
+    render_dataset(d).iter().try_for_each(|l| output::line(l))
 }
 
 fn dataset_json(d: &pb::DatasetHealth) -> Value {
@@ -227,11 +165,11 @@ fn dataset_json(d: &pb::DatasetHealth) -> Value {
         .map(|s| {
             json!({
                 "index": s.slot_index,
-                "state": state(s.state),
+                "state": state_name(s.state),
                 "misses": s.misses,
                 "since_period": s.since_period,
                 "latest_period": s.latest_period,
-                "latest_verdict": s.latest_period.map(|_| verdict(s.latest_verdict)),
+                "latest_verdict": s.latest_period.map(|_| verdict_name(s.latest_verdict)),
                 "evidence": s.evidence,
                 "repair_requested": s.repair_requested,
             })
@@ -239,7 +177,7 @@ fn dataset_json(d: &pb::DatasetHealth) -> Value {
         .collect();
     json!({
         "dataset_root": d.dataset_root,
-        "status": status(d.status),
+        "status": status_name(d.status),
         "data_slots": d.data_slots,
         "parity_slots": d.parity_slots,
         "healthy_slots": d.healthy_slots,
@@ -250,12 +188,14 @@ fn dataset_json(d: &pb::DatasetHealth) -> Value {
 
 fn change_json(c: &pb::HealthChange) -> Value {
     let what = match &c.change {
-        Some(Change::DatasetAdded(x)) => json!({"dataset_added": {"status": status(x.status)}}),
+        Some(Change::DatasetAdded(x)) => {
+            json!({"dataset_added": {"status": status_name(x.status)}})
+        }
         Some(Change::SlotChanged(x)) => json!({"slot_changed": {
-            "slot_index": x.slot_index, "from": state(x.from), "to": state(x.to),
+            "slot_index": x.slot_index, "from": state_name(x.from), "to": state_name(x.to),
             "evidence": x.evidence}}),
         Some(Change::DatasetChanged(x)) => json!({"dataset_changed": {
-            "from": status(x.from), "to": status(x.to)}}),
+            "from": status_name(x.from), "to": status_name(x.to)}}),
         Some(Change::DatasetUnrecoverable(x)) => json!({"dataset_unrecoverable": {
             "surviving_slots": x.surviving_slots}}),
         Some(Change::RepairRequested(x)) => json!({"repair_requested": {
@@ -268,11 +208,18 @@ fn change_json(c: &pb::HealthChange) -> Value {
 
 fn change_line(c: &pb::HealthChange) -> String {
     let what = match &c.change {
-        Some(Change::DatasetAdded(x)) => format!("added, {}", status(x.status)),
+        Some(Change::DatasetAdded(x)) => format!("added, {}", status_name(x.status)),
         Some(Change::SlotChanged(x)) => {
-            format!("slot {} {} -> {}", x.slot_index, state(x.from), state(x.to))
+            format!(
+                "slot {} {} -> {}",
+                x.slot_index,
+                state_name(x.from),
+                state_name(x.to)
+            )
         }
-        Some(Change::DatasetChanged(x)) => format!("{} -> {}", status(x.from), status(x.to)),
+        Some(Change::DatasetChanged(x)) => {
+            format!("{} -> {}", status_name(x.from), status_name(x.to))
+        }
         Some(Change::DatasetUnrecoverable(x)) => {
             format!("unrecoverable, {} slots survive", x.surviving_slots)
         }
@@ -283,6 +230,6 @@ fn change_line(c: &pb::HealthChange) -> String {
         "#{} period {} dataset {}: {what}",
         c.sequence,
         c.period,
-        short(&c.dataset_root)
+        short_root(&c.dataset_root)
     )
 }

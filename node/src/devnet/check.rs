@@ -7,6 +7,7 @@ use super::layout::Layout;
 use super::procs::Fleet;
 use super::table::connect;
 use super::{DevnetOptions, Report};
+use crate::grpc::table::{state_name, verdict_name};
 use proofmesh_proto::wire::pb;
 use proofmesh_proto::{DatasetRoot, Period, SlotId};
 use proofmesh_verifier::duty::{is_proof_required, DevEntropy, EntropySource};
@@ -96,23 +97,6 @@ fn restart_check(dir: &std::path::Path) -> Option<RestartCheck> {
         own_restored: num(restored, "own_attestations")? as usize,
         certificates_restored: num(restored, "certificates")? as usize,
     })
-}
-
-fn verdict_name(v: i32) -> String {
-    match pb::Verdict::try_from(v) {
-        Ok(pb::Verdict::Valid) => "valid",
-        Ok(pb::Verdict::Invalid) => "invalid",
-        Ok(pb::Verdict::Missing) => "missing",
-        _ => "unspecified",
-    }
-    .to_owned()
-}
-
-fn state_name(s: i32) -> String {
-    pb::SlotState::try_from(s).map_or_else(
-        |_| "unspecified".into(),
-        |s| format!("{s:?}").to_lowercase(),
-    )
 }
 
 /// Runs the checks and prints their result.

@@ -15,7 +15,6 @@ mod table;
 pub use check::{DutyKey, RestartCheck, Summary, VerifierView};
 pub use latency::{Latency, Quantiles};
 pub use layout::{generate, Layout};
-pub use table::render_dataset;
 
 use crate::devnet::procs::Fleet;
 use proofmesh_proto::Period;

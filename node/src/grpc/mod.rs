@@ -6,6 +6,7 @@
 mod convert;
 mod server;
 mod service;
+pub mod table;
 
 pub use convert::change_of;
 pub use server::{serve, GrpcError};
