@@ -277,6 +277,25 @@ fn proofs_seen_once_and_pruned(s: &dyn Store) {
     assert!(ids.iter().all(|id| !s.proof_seen(id).unwrap()));
 }
 
+fn attestations_pruned_by_period(s: &dyn Store) {
+    for p in 5..9 {
+        s.put_attestation(&batch(0, p, false)).unwrap();
+        s.put_attestation(&batch(1, p, false)).unwrap();
+    }
+    s.prune_attestations_before(Period(7)).unwrap();
+    let left: Vec<u64> = s
+        .attestations_from(Period(0))
+        .unwrap()
+        .iter()
+        .map(|b| b.period.0)
+        .collect();
+    assert_eq!(left, [7, 7, 8, 8]);
+    s.prune_attestations_before(Period(0)).unwrap();
+    assert_eq!(s.attestations_from(Period(0)).unwrap().len(), 4);
+    s.prune_attestations_before(Period(u64::MAX)).unwrap();
+    assert!(s.attestations_from(Period(0)).unwrap().is_empty());
+}
+
 fn meta_round_trip(s: &dyn Store) {
     assert_eq!(s.meta("clock").unwrap(), None);
     s.put_meta("clock", b"one").unwrap();
@@ -306,6 +325,7 @@ suite!(
     health_changes_paged_in_sequence_order,
     put_certificates_is_atomic,
     proofs_seen_once_and_pruned,
+    attestations_pruned_by_period,
     meta_round_trip,
 );
 

@@ -182,6 +182,20 @@ impl<T: Kv> Store for T {
             .collect()
     }
 
+    fn prune_attestations_before(&self, before: Period) -> Result<(), StoreError> {
+        let _guard = lock_writes(self)?;
+        let upper = before.0.to_be_bytes();
+        let entries = self.scan(Cf::Attestations, &[], Some(&upper), false, usize::MAX)?;
+        let ops: Vec<Op> = entries
+            .into_iter()
+            .map(|(key, _)| Op::Delete(Cf::Attestations, key))
+            .collect();
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.write(ops)
+    }
+
     fn put_certificates(
         &self,
         certificates: &[QuorumCertificate],

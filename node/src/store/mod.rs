@@ -57,6 +57,9 @@ pub trait Store: Send + Sync + 'static {
     fn put_attestation(&self, batch: &AttestationBatch) -> Result<(), StoreError>;
     /// Every stored batch of periods `>= from`, in (period, verifier, content id) order.
     fn attestations_from(&self, from: Period) -> Result<Vec<AttestationBatch>, StoreError>;
+    /// Drops the batches of periods `< before` (bounded growth: certificates, which carry
+    /// their own evidence, are what outlives them).
+    fn prune_attestations_before(&self, before: Period) -> Result<(), StoreError>;
 
     /// Records certificates and the health changes they caused in one atomic write batch.
     /// Re-putting a stored certificate is a no-op for it; several certificates of one

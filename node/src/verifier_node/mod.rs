@@ -229,6 +229,9 @@ impl VerifierNode {
         if let Err(e) = self.store.prune_proofs_before(keep) {
             store_error("prune_proofs", &e);
         }
+        if let Err(e) = self.store.prune_attestations_before(keep) {
+            store_error("prune_attestations", &e);
+        }
     }
 
     fn all_valid(&self, period: Period) -> bool {
