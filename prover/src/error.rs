@@ -80,6 +80,9 @@ pub enum ProverError {
         /// Constraints in the circuit.
         total: usize,
     },
+    /// Groth16 assembly failed: the key's queries do not fit the assignment.
+    #[error("groth16: {0}")]
+    Assemble(#[from] crate::groth16::assemble::AssembleError),
     /// The proof just made does not verify under the verifying key (a bug or a wrong key).
     #[error("the proof does not verify under the verifying key: refusing to return it")]
     SelfCheck,

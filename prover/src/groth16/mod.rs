@@ -1,7 +1,9 @@
 //! The Groth16 layer of the storage-proof circuit: circuit-specific [`setup`], key files with
 //! a header naming the circuit ([`keys`]), the [`Prover`] and the 128-byte proof encoding.
 
+pub mod assemble;
 pub mod keys;
+pub mod msm;
 pub mod proof;
 pub mod prove;
 pub mod setup;

@@ -12,13 +12,14 @@
 //! hundred hashes) → witness synthesis → constraint check → Groth16 → self-verification.
 
 use crate::error::{KeyError, ProverError};
+use crate::groth16::assemble::assemble;
 use crate::groth16::keys::params_text;
 use crate::groth16::setup::check_params;
 use crate::progress::{NoProgress, Progress, Stage};
 use crate::CryptoRngDyn;
 use ark_bn254::{Bn254, Fr};
 use ark_ff::{UniformRand, Zero};
-use ark_groth16::{Groth16, Proof, ProvingKey};
+use ark_groth16::{Proof, ProvingKey};
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, Matrix, OptimizationGoal,
     SynthesisError, SynthesisMode, R1CS_PREDICATE_LABEL,
@@ -220,14 +221,14 @@ impl Prover {
         rng: &mut dyn CryptoRngDyn,
     ) -> Result<Proof<Bn254>, ProverError> {
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        Ok(Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
+        Ok(assemble(
             &self.pk,
-            r,
-            s,
             &self.r1cs.matrices,
             self.r1cs.num_instance,
             self.r1cs.num_constraints,
             full_assignment,
+            r,
+            s,
         )?)
     }
 }

@@ -1,0 +1,80 @@
+//! Groth16 proof assembly from a satisfying assignment, with proofmesh's MSMs.
+//!
+//! The same algebra as arkworks' prover (and snarkjs, and libsnark): the QAP quotient `h`
+//! from the constraint evaluations, then
+//! `A = α + Σ zᵢ·aᵢ + r·δ`, `B = β + Σ zᵢ·bᵢ + s·δ` (in G2, and in G1 for `C`),
+//! `C = Σ_aux zᵢ·lᵢ + Σ hⱼ·Hⱼ + s·A + r·B₁ − r·s·δ`. What differs is how the five MSMs run:
+//! batch-affine buckets ([`super::msm`]), the `L` and `H` terms of `C` as one MSM, and the
+//! witness converted out of Montgomery form once for `A`, `B₁`, `B₂` and `L`.
+
+use crate::groth16::msm::{msm, LengthMismatch};
+use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
+use ark_ec::CurveGroup;
+use ark_ff::PrimeField;
+use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_groth16::{Proof, ProvingKey};
+use ark_poly::GeneralEvaluationDomain;
+use ark_relations::gr1cs::{Matrix, SynthesisError};
+use rayon::prelude::*;
+
+/// Why a proof could not be assembled (never for a key checked by `Prover::new`).
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    /// The QAP reduction failed (the domain is too large for the field).
+    #[error("QAP reduction: {0}")]
+    Qap(#[from] SynthesisError),
+    /// A query of the key does not match the assignment.
+    #[error("proving key and assignment disagree: {0}")]
+    Shape(#[from] LengthMismatch),
+}
+
+/// A Groth16 proof of `full_assignment = [1, public…, witness…]` under `pk` with the
+/// randomisers `r`, `s`. `matrices` are the circuit's `[A, B, C]`.
+pub fn assemble(
+    pk: &ProvingKey<Bn254>,
+    matrices: &[Matrix<Fr>],
+    num_instance: usize,
+    num_constraints: usize,
+    full_assignment: &[Fr],
+    r: Fr,
+    s: Fr,
+) -> Result<Proof<Bn254>, AssembleError> {
+    let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+        matrices,
+        num_instance,
+        num_constraints,
+        full_assignment,
+    )?;
+    let z: Vec<_> = full_assignment
+        .par_iter()
+        .with_min_len(4096)
+        .map(|x| x.into_bigint())
+        .collect();
+    // `L` and `H` in one MSM: the witness part of `z`, then `h` (the key has one point
+    // fewer than the domain: the quotient has degree n − 2).
+    let aux = z.get(num_instance..).unwrap_or_default();
+    let lh_scalars: Vec<_> = aux
+        .par_iter()
+        .copied()
+        .chain(h.par_iter().take(pk.h_query.len()).map(|x| x.into_bigint()))
+        .collect();
+    drop(h);
+
+    // One MSM at a time, each parallel over its windows: running them side by side makes
+    // their buckets compete for the same caches.
+    let a = msm(&[&pk.a_query], &z)?;
+    let b1 = msm(&[&pk.b_g1_query], &z)?;
+    let b2 = msm(&[&pk.b_g2_query], &z)?;
+    let lh = msm(&[&pk.l_query, &pk.h_query], &lh_scalars)?;
+
+    let delta_g1: G1Projective = pk.delta_g1.into();
+    let g_a = a + pk.vk.alpha_g1 + delta_g1 * r;
+    let g1_b = b1 + pk.beta_g1 + delta_g1 * s;
+    let g2_b: G2Projective = b2 + pk.vk.beta_g2 + G2Projective::from(pk.vk.delta_g2) * s;
+    let g_c = lh + g_a * s + g1_b * r - delta_g1 * (r * s);
+    Ok(Proof {
+        a: g_a.into_affine(),
+        b: g2_b.into_affine(),
+        c: g_c.into_affine(),
+    })
+}

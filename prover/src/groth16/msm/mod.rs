@@ -1,0 +1,134 @@
+//! Multi-scalar multiplication over short-Weierstrass curves (BN254 G1 and G2) with
+//! batch-affine bucket accumulation.
+//!
+//! Groth16 proving is almost all MSMs over the proving key's fixed bases. arkworks'
+//! Pippenger adds every point into an extended-Jacobian bucket (8M + 2S per mixed addition).
+//! Here each window's points are sorted by bucket, and each bucket is summed as a tree of
+//! *affine* additions whose denominators are inverted together (Montgomery's trick), which
+//! costs 5M + 1S per addition plus a share of one inversion per chunk. The bucket reduction
+//! (running sums) stays projective. Zero scalars and identity bases are dropped up front.
+//!
+//! Scalars use signed windows of `c` bits (digits in `(-2^(c-1), 2^(c-1)]`, so `2^(c-1)`
+//! buckets and a point's negation costs one field negation). Windows run in parallel on rayon.
+
+mod digits;
+mod window;
+
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
+use ark_ec::{AdditiveGroup, AffineRepr};
+use ark_ff::{BigInteger, PrimeField, Zero};
+use rayon::prelude::*;
+
+/// The scalar representation the MSM takes: canonical (non-Montgomery) integers.
+pub type ScalarInt<P> = <<P as ark_ec::CurveConfig>::ScalarField as PrimeField>::BigInt;
+
+/// The bases and scalars of an MSM disagree in length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("MSM with {bases} bases and {scalars} scalars")]
+pub struct LengthMismatch {
+    /// Bases given (all parts together).
+    pub bases: usize,
+    /// Scalars given.
+    pub scalars: usize,
+}
+
+/// Below this many non-trivial terms, arkworks' MSM is as fast and simpler.
+const SMALL: usize = 256;
+
+/// `Σ scalars[i] · bases[i]`, where the bases are the concatenation of `parts` (so MSMs that
+/// share one reduction, such as Groth16's `L` and `H` terms of `C`, run as one).
+pub fn msm<P: SWCurveConfig>(
+    parts: &[&[Affine<P>]],
+    scalars: &[ScalarInt<P>],
+) -> Result<Projective<P>, LengthMismatch> {
+    let bases = Bases { parts };
+    if bases.len() != scalars.len() {
+        return Err(LengthMismatch {
+            bases: bases.len(),
+            scalars: scalars.len(),
+        });
+    }
+    // The terms that contribute: a nonzero scalar on a base that is not the identity.
+    let active: Vec<u32> = (0..scalars.len())
+        .into_par_iter()
+        .with_min_len(4096)
+        .filter(|&i| !scalars[i].is_zero() && !bases.get(i).is_zero())
+        .map(|i| i as u32)
+        .collect();
+    if active.len() < SMALL {
+        return Ok(small_msm(&bases, scalars, &active));
+    }
+    let bits = <P::ScalarField as PrimeField>::MODULUS_BIT_SIZE as usize;
+    let c = window_bits(active.len());
+    let digits = digits::SignedDigits::new(scalars, &active, c, bits);
+    let window_sums: Vec<Projective<P>> = (0..digits.windows())
+        .into_par_iter()
+        .map(|w| window::window_sum(&bases, &active, digits.window(w), c))
+        .collect();
+    // Horner from the top window: Σ 2^(c·w) · S_w.
+    let mut total = Projective::<P>::zero();
+    for sum in window_sums.iter().rev() {
+        for _ in 0..c {
+            total.double_in_place();
+        }
+        total += sum;
+    }
+    Ok(total)
+}
+
+/// The window width for `n` terms: minimises `n · windows` accumulation additions against
+/// `windows · 2^(c-1)` reduction additions (measured on BN254 G1 and G2, 2 to 16 threads).
+fn window_bits(n: usize) -> usize {
+    if let Some(c) = std::env::var("PROOFMESH_MSM_C")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return c;
+    }
+    let log = usize::BITS as usize - n.leading_zeros() as usize;
+    // log2(n) - 3, clamped to what the i16 digits allow.
+    log.saturating_sub(3).clamp(4, 15)
+}
+
+/// Few terms: plain double-and-add per term, summed.
+fn small_msm<P: SWCurveConfig>(
+    bases: &Bases<'_, P>,
+    scalars: &[ScalarInt<P>],
+    active: &[u32],
+) -> Projective<P> {
+    active
+        .iter()
+        .map(|&i| {
+            bases
+                .get(i as usize)
+                .mul_bigint(scalars[i as usize].as_ref())
+        })
+        .sum()
+}
+
+/// The bases as one indexable sequence over several slices.
+#[derive(Clone, Copy)]
+pub(crate) struct Bases<'a, P: SWCurveConfig> {
+    parts: &'a [&'a [Affine<P>]],
+}
+
+impl<P: SWCurveConfig> Bases<'_, P> {
+    fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.len()).sum()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, mut i: usize) -> &Affine<P> {
+        for part in self.parts {
+            if i < part.len() {
+                return &part[i];
+            }
+            i -= part.len();
+        }
+        // Callers index below `len()`, checked in `msm`.
+        &self.parts[self.parts.len() - 1][i]
+    }
+}
+
+#[cfg(test)]
+mod tests;
