@@ -27,16 +27,21 @@
 //! checks), longer than setup itself. Skipping it is safe: the digest rules out corruption, a
 //! maliciously crafted proving key can only make its holder's proofs invalid, and
 //! [`Prover::prove`](super::Prover::prove) verifies every proof before returning it.
+//!
+//! Decoding: the key bytes are read whole (their length is in the header), hashed, and the
+//! proving key's point vectors are decompressed in parallel on the rayon pool (one square
+//! root per point; the file format is unchanged).
 
 use crate::error::KeyError;
-use ark_bn254::Bn254;
+use ark_bn254::{Bn254, G1Affine};
 use ark_groth16::{ProvingKey, VerifyingKey};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Valid};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError, Valid};
 use proofmesh_circuits::CircuitParams;
 use proofmesh_verifier::CircuitId;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// The first bytes of every proofmesh key file (format version 1).
@@ -192,14 +197,6 @@ impl<W: Write> Write for Hashing<W> {
     }
 }
 
-impl<R: Read> Read for Hashing<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.sha.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 fn io(path: &Path) -> impl Fn(std::io::Error) -> KeyError + '_ {
     move |source| KeyError::Io {
         path: path.to_path_buf(),
@@ -299,11 +296,11 @@ fn header_of(path: &Path, f: &mut File) -> Result<KeyHeader, KeyError> {
     Ok(header)
 }
 
-fn read_key<K: CanonicalDeserialize>(
+fn read_key<K>(
     path: &Path,
     kind: KeyKind,
     want: Option<&CircuitParams>,
-    validate: bool,
+    decode_key: impl Fn(&mut &[u8]) -> Result<K, SerializationError>,
     vk_of: impl Fn(&K) -> &VerifyingKey<Bn254>,
 ) -> Result<KeyFile<K>, KeyError> {
     let mut f = File::open(path).map_err(io(path))?;
@@ -326,26 +323,21 @@ fn read_key<K: CanonicalDeserialize>(
         path: path.to_path_buf(),
         why,
     };
-    let mut r = Hashing {
-        inner: BufReader::with_capacity(1 << 20, f),
-        sha: Sha256::new(),
-    };
-    let key = if validate {
-        K::deserialize_compressed(&mut r)
-    } else {
-        K::deserialize_compressed_unchecked(&mut r)
-    }
-    .map_err(|e| decode(e.to_string()))?;
-    // The length check above makes trailing bytes impossible unless the encoding is shorter
-    // than announced: that is a malformed file too.
-    let mut rest = [0u8; 1];
-    if r.read(&mut rest).map_err(io(path))? != 0 {
-        return Err(decode("bytes left after the key".into()));
-    }
-    if r.sha.finalize()[..] != header.key_digest {
+    // The whole key in memory (its length is checked against the file size above), so the
+    // points can be decoded in parallel.
+    let len = usize::try_from(header.key_len).map_err(|_| decode("key too large".into()))?;
+    let mut bytes = vec![0u8; len];
+    f.read_exact(&mut bytes).map_err(io(path))?;
+    if Sha256::digest(&bytes)[..] != header.key_digest {
         return Err(decode(
             "the key bytes do not match the header's SHA-256 (corrupted)".into(),
         ));
+    }
+    let mut rest = &bytes[..];
+    let key = decode_key(&mut rest).map_err(|e| decode(e.to_string()))?;
+    // Bytes the encoding did not use: a malformed file.
+    if !rest.is_empty() {
+        return Err(decode("bytes left after the key".into()));
     }
     vk_of(&key)
         .check()
@@ -366,6 +358,45 @@ fn read_key<K: CanonicalDeserialize>(
     })
 }
 
+/// `ProvingKey::deserialize_compressed_unchecked`, with the five point vectors decoded in
+/// parallel: decompressing a point takes a square root, and the key holds millions.
+fn decode_proving_key(r: &mut &[u8]) -> Result<ProvingKey<Bn254>, SerializationError> {
+    let vk = VerifyingKey::deserialize_compressed_unchecked(&mut *r)?;
+    let beta_g1 = G1Affine::deserialize_compressed_unchecked(&mut *r)?;
+    let delta_g1 = G1Affine::deserialize_compressed_unchecked(&mut *r)?;
+    Ok(ProvingKey {
+        vk,
+        beta_g1,
+        delta_g1,
+        a_query: par_points(r)?,
+        b_g1_query: par_points(r)?,
+        b_g2_query: par_points(r)?,
+        h_query: par_points(r)?,
+        l_query: par_points(r)?,
+    })
+}
+
+/// A `Vec<T>` as arkworks encodes it (u64 LE length, then the items), items decoded on the
+/// rayon pool.
+fn par_points<T: CanonicalDeserialize + CanonicalSerialize + Default + Send>(
+    r: &mut &[u8],
+) -> Result<Vec<T>, SerializationError> {
+    let n = u64::deserialize_compressed(&mut *r)?;
+    let size = T::default().compressed_size();
+    let total = usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_mul(size))
+        .filter(|&t| t <= r.len())
+        .ok_or(SerializationError::NotEnoughSpace)?;
+    let (body, rest) = r.split_at(total);
+    let items = body
+        .par_chunks(size)
+        .map(|mut c| T::deserialize_compressed_unchecked(&mut c))
+        .collect::<Result<Vec<T>, _>>()?;
+    *r = rest;
+    Ok(items)
+}
+
 /// Reads a proving key file (its verifying key validated, the rest decoded unchecked: see
 /// the module doc); `want` rejects keys for other circuits.
 pub fn read_proving_key(
@@ -376,7 +407,7 @@ pub fn read_proving_key(
         path,
         KeyKind::Proving,
         want,
-        false,
+        decode_proving_key,
         |pk: &ProvingKey<Bn254>| &pk.vk,
     )
 }
@@ -386,7 +417,13 @@ pub fn read_verifying_key(
     path: &Path,
     want: Option<&CircuitParams>,
 ) -> Result<KeyFile<VerifyingKey<Bn254>>, KeyError> {
-    read_key(path, KeyKind::Verifying, want, true, |vk| vk)
+    read_key(
+        path,
+        KeyKind::Verifying,
+        want,
+        |r| VerifyingKey::deserialize_compressed(r),
+        |vk| vk,
+    )
 }
 
 /// Checks that a proving key and a verifying key come from the same setup.

@@ -39,7 +39,6 @@ struct Accumulator<P: SWCurveConfig> {
     capacity: usize,
     /// Points that met their bucket busy in the current batch.
     spill: Vec<Bucket<P>>,
-    den: Vec<P::BaseField>,
     prefix: Vec<P::BaseField>,
 }
 
@@ -54,18 +53,35 @@ impl<P: SWCurveConfig> Accumulator<P> {
             batch: Vec::with_capacity(capacity),
             capacity,
             spill: vec![Bucket::ZERO; buckets],
-            den: Vec::with_capacity(capacity),
             prefix: Vec::with_capacity(capacity),
         }
     }
 
     #[inline]
     fn add(&mut self, b: u32, p: Affine<P>) {
-        if self.stamp[b as usize] == self.epoch {
-            self.spill[b as usize] += &p;
+        let i = b as usize;
+        if self.stamp[i] == self.epoch {
+            self.spill[i] += &p;
             return;
         }
-        self.stamp[b as usize] = self.epoch;
+        let q = &mut self.buckets[i];
+        // The sums an affine formula cannot do happen here, so a batch holds only
+        // `q + p` with `q ≠ O` and `q.x ≠ p.x` (bases are never the identity).
+        if q.is_zero() {
+            *q = p;
+            return;
+        }
+        if q.x == p.x {
+            *q = if q.y == p.y && !q.y.is_zero() {
+                let mut d: Projective<P> = (*q).into();
+                d.double_in_place();
+                d.into()
+            } else {
+                Affine::identity()
+            };
+            return;
+        }
+        self.stamp[i] = self.epoch;
         self.batch.push((b, p));
         if self.batch.len() == self.capacity {
             self.flush();
@@ -74,48 +90,22 @@ impl<P: SWCurveConfig> Accumulator<P> {
 
     /// Adds the batch into its buckets with one inversion, and opens a new batch.
     fn flush(&mut self) {
-        self.den.clear();
         self.prefix.clear();
         let mut acc = P::BaseField::one();
         for (b, p) in &self.batch {
-            let q = &self.buckets[*b as usize];
-            // Special sums (an empty bucket, equal x) take no part in the inversion.
-            let d = if q.is_zero() || p.is_zero() || q.x == p.x {
-                P::BaseField::one()
-            } else {
-                p.x - q.x
-            };
             self.prefix.push(acc);
-            acc *= d;
-            self.den.push(d);
+            acc *= p.x - self.buckets[*b as usize].x;
         }
-        // Every denominator is nonzero, so the product is invertible.
+        // Every denominator is nonzero (see `add`), so the product is invertible.
         let mut inv = acc.inverse().unwrap_or_else(P::BaseField::zero);
-        for k in (0..self.batch.len()).rev() {
-            let d = self.den[k];
-            self.den[k] = inv * self.prefix[k];
-            inv *= d;
-        }
-        for (k, (b, p)) in self.batch.iter().enumerate() {
+        for (k, (b, p)) in self.batch.iter().enumerate().rev() {
             let q = &mut self.buckets[*b as usize];
-            *q = if q.is_zero() {
-                *p
-            } else if p.is_zero() {
-                *q
-            } else if q.x == p.x {
-                if q.y == p.y && !q.y.is_zero() {
-                    let mut d: Projective<P> = (*q).into();
-                    d.double_in_place();
-                    d.into()
-                } else {
-                    Affine::identity()
-                }
-            } else {
-                let lambda = (p.y - q.y) * self.den[k];
-                let x = lambda.square() - q.x - p.x;
-                let y = lambda * (q.x - x) - q.y;
-                Affine::new_unchecked(x, y)
-            };
+            let dx = p.x - q.x;
+            let lambda = (p.y - q.y) * (inv * self.prefix[k]);
+            inv *= dx;
+            let x = lambda.square() - q.x - p.x;
+            let y = lambda * (q.x - x) - q.y;
+            *q = Affine::new_unchecked(x, y);
         }
         self.batch.clear();
         self.epoch = self.epoch.wrapping_add(1);
