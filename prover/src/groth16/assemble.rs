@@ -7,7 +7,7 @@
 //! batch-affine buckets ([`super::msm`]), the `L` and `H` terms of `C` as one MSM, and the
 //! witness converted out of Montgomery form once for `A`, `B₁`, `B₂` and `L`.
 
-use crate::groth16::msm::{msm, LengthMismatch};
+use crate::groth16::msm::{msm, MsmError};
 use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
 use ark_ec::CurveGroup;
 use ark_ff::PrimeField;
@@ -25,7 +25,7 @@ pub enum AssembleError {
     Qap(#[from] SynthesisError),
     /// A query of the key does not match the assignment.
     #[error("proving key and assignment disagree: {0}")]
-    Shape(#[from] LengthMismatch),
+    Shape(#[from] MsmError),
 }
 
 /// A Groth16 proof of `full_assignment = [1, public…, witness…]` under `pk` with the

@@ -22,14 +22,20 @@ use rayon::prelude::*;
 /// The scalar representation the MSM takes: canonical (non-Montgomery) integers.
 pub type ScalarInt<P> = <<P as ark_ec::CurveConfig>::ScalarField as PrimeField>::BigInt;
 
-/// The bases and scalars of an MSM disagree in length.
+/// An MSM that cannot run as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("MSM with {bases} bases and {scalars} scalars")]
-pub struct LengthMismatch {
-    /// Bases given (all parts together).
-    pub bases: usize,
-    /// Scalars given.
-    pub scalars: usize,
+pub enum MsmError {
+    /// The bases (all parts together) and the scalars disagree in length.
+    #[error("MSM with {bases} bases and {scalars} scalars")]
+    Length {
+        /// Bases given.
+        bases: usize,
+        /// Scalars given.
+        scalars: usize,
+    },
+    /// Terms are indexed with 32 bits (half the index memory of `usize`).
+    #[error("MSM with {0} terms: at most 2^32 - 1")]
+    TooMany(usize),
 }
 
 /// Below this many non-trivial terms, arkworks' MSM is as fast and simpler.
@@ -40,13 +46,16 @@ const SMALL: usize = 256;
 pub fn msm<P: SWCurveConfig>(
     parts: &[&[Affine<P>]],
     scalars: &[ScalarInt<P>],
-) -> Result<Projective<P>, LengthMismatch> {
+) -> Result<Projective<P>, MsmError> {
     let bases = Bases { parts };
     if bases.len() != scalars.len() {
-        return Err(LengthMismatch {
+        return Err(MsmError::Length {
             bases: bases.len(),
             scalars: scalars.len(),
         });
+    }
+    if u32::try_from(scalars.len()).is_err() {
+        return Err(MsmError::TooMany(scalars.len()));
     }
     // The terms that contribute: a nonzero scalar on a base that is not the identity.
     let active: Vec<u32> = (0..scalars.len())

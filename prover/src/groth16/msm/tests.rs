@@ -95,7 +95,7 @@ fn length_mismatch_is_an_error() {
     let scalars = ints(&[Fr::one(); 9]);
     assert_eq!(
         msm(&[&bases], &scalars),
-        Err(LengthMismatch {
+        Err(MsmError::Length {
             bases: 10,
             scalars: 9
         })
