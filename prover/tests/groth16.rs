@@ -411,3 +411,37 @@ fn assembly_equals_arkworks_for_the_same_randomisers() {
         .verify(&ours, &input.public_inputs())
         .unwrap());
 }
+
+/// Proving keys are written uncompressed (format 2); format-1 (compressed) files still load,
+/// to the same key, and corruption is caught in both.
+#[test]
+fn proving_keys_load_from_both_formats() {
+    use proofmesh_prover::groth16::keys::{MAGIC, MAGIC_UNCOMPRESSED};
+    use proofmesh_prover::groth16::{write_proving_key_as, KeyEncoding};
+    let (pk, _) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let v2 = dir.path().join("v2.key");
+    let v1 = dir.path().join("v1.key");
+    write_proving_key(&v2, &SMALL, pk).unwrap();
+    write_proving_key_as(&v1, &SMALL, pk, KeyEncoding::Compressed).unwrap();
+    let (b2, b1) = (std::fs::read(&v2).unwrap(), std::fs::read(&v1).unwrap());
+    assert_eq!(b2[..6], MAGIC_UNCOMPRESSED);
+    assert_eq!(b1[..6], MAGIC);
+    assert!(b2.len() > b1.len() * 3 / 2, "{} vs {}", b2.len(), b1.len());
+    assert_eq!(read_header(&v2).unwrap().encoding, KeyEncoding::Uncompressed);
+    assert_eq!(read_header(&v1).unwrap().encoding, KeyEncoding::Compressed);
+    for p in [&v1, &v2] {
+        let f = read_proving_key(p, Some(&SMALL)).unwrap();
+        assert_eq!(&f.key, pk);
+    }
+    // A flipped byte deep in the points of either format: the digest names it corrupted.
+    for (name, bytes) in [("c1.key", &b1), ("c2.key", &b2)] {
+        let mut bad = bytes.clone();
+        let at = bad.len() - 100;
+        bad[at] ^= 0x10;
+        let p = dir.path().join(name);
+        std::fs::write(&p, &bad).unwrap();
+        let e = read_proving_key(&p, None).unwrap_err();
+        assert!(e.to_string().contains("corrupted"), "{e}");
+    }
+}

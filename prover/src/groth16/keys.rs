@@ -1,17 +1,22 @@
-//! Key files: a fixed header naming the circuit, then the key in arkworks' compressed
-//! serialization.
+//! Key files: a fixed header naming the circuit, then the key in arkworks' serialization.
 //!
 //! ```text
 //! offset size
-//!  0      6   magic b"PMKEY\x01" (format version 1)
+//!  0      6   magic b"PMKEY\x01" (format 1: points compressed)
+//!                or b"PMKEY\x02" (format 2: points uncompressed)
 //!  6      1   kind: 1 proving key, 2 verifying key
 //!  7     20   CircuitParams as 5 × u32 LE: maxDepth, maxLog2NSlots, blockTreeDepth,
 //!             nFieldElemsPerCell, nSamples
 //! 27     32   circuit_id = CircuitId::of(verifying key) (SHA-256, see proofmesh-verifier)
 //! 59      8   key length in bytes, u64 LE
 //! 67     32   SHA-256 of the key bytes
-//! 99      …   the key, `CanonicalSerialize::serialize_compressed`
+//! 99      …   the key, `CanonicalSerialize::serialize_with_mode`, compressed or not
 //! ```
+//!
+//! Proving keys are written in format 2 (uncompressed): twice the bytes, but loading needs no
+//! square root per point, which made a 100-sample key take 46 s to load (snarkjs' `.zkey`
+//! stores its points uncompressed for the same reason). Verifying keys stay in format 1.
+//! Both formats are read for both kinds.
 //!
 //! Loading checks all of it: magic, kind, length (a truncated copy is named as such, before
 //! any decoding), the digest (any corruption), that the header's circuit_id is the hash of
@@ -20,8 +25,8 @@
 //! fit the circuit of its header is checked by [`Prover::new`](super::Prover::new).
 //!
 //! Point validation: a verifying key is fully validated (on curve, prime-order subgroup); it
-//! is what proofs are checked against. A proving key is decoded with
-//! `deserialize_compressed_unchecked` and only its embedded verifying key is validated:
+//! is what proofs are checked against. A proving key is decoded unchecked
+//! (`Validate::No`) and only its embedded verifying key is validated:
 //! validating every point costs ~3.3× the decoding (measured for `(8, 4, 5, 67, 2)`, 4.7 MB:
 //! 4.9 s validated vs 1.5 s unchecked on 2 busy cores; it is dominated by the G2 subgroup
 //! checks), longer than setup itself. Skipping it is safe: the digest rules out corruption, a
@@ -29,13 +34,14 @@
 //! [`Prover::prove`](super::Prover::prove) verifies every proof before returning it.
 //!
 //! Decoding: the key bytes are read whole (their length is in the header), hashed, and the
-//! proving key's point vectors are decompressed in parallel on the rayon pool (one square
-//! root per point; the file format is unchanged).
+//! proving key's point vectors are decoded in parallel on the rayon pool.
 
 use crate::error::KeyError;
 use ark_bn254::{Bn254, G1Affine};
 use ark_groth16::{ProvingKey, VerifyingKey};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, SerializationError, Valid};
+use ark_serialize::{
+    CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Valid, Validate,
+};
 use proofmesh_circuits::CircuitParams;
 use proofmesh_verifier::CircuitId;
 use rayon::prelude::*;
@@ -44,8 +50,35 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// The first bytes of every proofmesh key file (format version 1).
+/// The first bytes of a format-1 key file (points compressed).
 pub const MAGIC: [u8; 6] = *b"PMKEY\x01";
+/// The first bytes of a format-2 key file (points uncompressed).
+pub const MAGIC_UNCOMPRESSED: [u8; 6] = *b"PMKEY\x02";
+
+/// How a key file encodes its points (its format version).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyEncoding {
+    /// Format 1: half the size, a square root per point to load.
+    Compressed,
+    /// Format 2: loads at memory speed.
+    Uncompressed,
+}
+
+impl KeyEncoding {
+    fn magic(self) -> [u8; 6] {
+        match self {
+            KeyEncoding::Compressed => MAGIC,
+            KeyEncoding::Uncompressed => MAGIC_UNCOMPRESSED,
+        }
+    }
+
+    fn compress(self) -> Compress {
+        match self {
+            KeyEncoding::Compressed => Compress::Yes,
+            KeyEncoding::Uncompressed => Compress::No,
+        }
+    }
+}
 /// Bytes before the serialized key.
 pub const HEADER_LEN: usize = 6 + 1 + 20 + 32 + 8 + 32;
 
@@ -79,6 +112,8 @@ impl KeyKind {
 pub struct KeyHeader {
     /// Which key follows.
     pub kind: KeyKind,
+    /// How its points are encoded.
+    pub encoding: KeyEncoding,
     /// The circuit the key is for.
     pub params: CircuitParams,
     /// `CircuitId::of` the verifying key.
@@ -124,7 +159,7 @@ fn params_words(p: &CircuitParams) -> [usize; 5] {
 impl KeyHeader {
     fn encode(&self) -> Result<[u8; HEADER_LEN], std::io::Error> {
         let mut h = [0u8; HEADER_LEN];
-        h[..6].copy_from_slice(&MAGIC);
+        h[..6].copy_from_slice(&self.encoding.magic());
         h[6] = self.kind.byte();
         for (i, w) in params_words(&self.params).into_iter().enumerate() {
             let w = u32::try_from(w).map_err(|_| {
@@ -139,11 +174,15 @@ impl KeyHeader {
     }
 
     fn decode(path: &Path, h: &[u8; HEADER_LEN]) -> Result<Self, KeyError> {
-        if h[..6] != MAGIC {
+        let encoding = if h[..6] == MAGIC {
+            KeyEncoding::Compressed
+        } else if h[..6] == MAGIC_UNCOMPRESSED {
+            KeyEncoding::Uncompressed
+        } else {
             return Err(KeyError::Magic {
                 path: path.to_path_buf(),
             });
-        }
+        };
         let kind = match h[6] {
             1 => KeyKind::Proving,
             2 => KeyKind::Verifying,
@@ -166,6 +205,7 @@ impl KeyHeader {
         key_digest.copy_from_slice(&h[67..99]);
         Ok(Self {
             kind,
+            encoding,
             params: CircuitParams {
                 max_depth: word(0),
                 max_log2_slots: word(1),
@@ -209,6 +249,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> KeyError + '_ {
 fn write_key<K: CanonicalSerialize>(
     path: &Path,
     kind: KeyKind,
+    encoding: KeyEncoding,
     params: &CircuitParams,
     vk: &VerifyingKey<Bn254>,
     key: &K,
@@ -219,16 +260,17 @@ fn write_key<K: CanonicalSerialize>(
         inner: std::io::sink(),
         sha: Sha256::new(),
     };
-    key.serialize_compressed(&mut digest)
+    key.serialize_with_mode(&mut digest, encoding.compress())
         .map_err(|e| KeyError::Io {
             path: path.to_path_buf(),
             source: std::io::Error::other(e.to_string()),
         })?;
     let header = KeyHeader {
         kind,
+        encoding,
         params: *params,
         circuit_id,
-        key_len: key.compressed_size() as u64,
+        key_len: key.serialized_size(encoding.compress()) as u64,
         key_digest: digest.sha.finalize().into(),
     };
     let tmp = path.with_extension("key.partial");
@@ -236,10 +278,11 @@ fn write_key<K: CanonicalSerialize>(
         let mut w = BufWriter::new(File::create(&tmp).map_err(io(path))?);
         w.write_all(&header.encode().map_err(io(path))?)
             .map_err(io(path))?;
-        key.serialize_compressed(&mut w).map_err(|e| KeyError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
+        key.serialize_with_mode(&mut w, encoding.compress())
+            .map_err(|e| KeyError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
         w.into_inner()
             .map_err(|e| io(path)(e.into_error()))?
             .sync_all()
@@ -258,7 +301,18 @@ pub fn write_proving_key(
     params: &CircuitParams,
     pk: &ProvingKey<Bn254>,
 ) -> Result<CircuitId, KeyError> {
-    write_key(path, KeyKind::Proving, params, &pk.vk, pk)
+    write_proving_key_as(path, params, pk, KeyEncoding::Uncompressed)
+}
+
+/// [`write_proving_key`] in a chosen format (format 1 halves the file for storage or
+/// transfer; both load).
+pub fn write_proving_key_as(
+    path: &Path,
+    params: &CircuitParams,
+    pk: &ProvingKey<Bn254>,
+    encoding: KeyEncoding,
+) -> Result<CircuitId, KeyError> {
+    write_key(path, KeyKind::Proving, encoding, params, &pk.vk, pk)
 }
 
 /// Writes a verifying key file.
@@ -267,7 +321,14 @@ pub fn write_verifying_key(
     params: &CircuitParams,
     vk: &VerifyingKey<Bn254>,
 ) -> Result<CircuitId, KeyError> {
-    write_key(path, KeyKind::Verifying, params, vk, vk)
+    write_key(
+        path,
+        KeyKind::Verifying,
+        KeyEncoding::Compressed,
+        params,
+        vk,
+        vk,
+    )
 }
 
 /// Reads and checks only the header of a key file (cheap: 67 bytes and the file size).
@@ -300,7 +361,7 @@ fn read_key<K>(
     path: &Path,
     kind: KeyKind,
     want: Option<&CircuitParams>,
-    decode_key: impl Fn(&mut &[u8]) -> Result<K, SerializationError>,
+    decode_key: impl Fn(&mut &[u8], Compress) -> Result<K, SerializationError>,
     vk_of: impl Fn(&K) -> &VerifyingKey<Bn254>,
 ) -> Result<KeyFile<K>, KeyError> {
     let mut f = File::open(path).map_err(io(path))?;
@@ -334,7 +395,8 @@ fn read_key<K>(
         ));
     }
     let mut rest = &bytes[..];
-    let key = decode_key(&mut rest).map_err(|e| decode(e.to_string()))?;
+    let key =
+        decode_key(&mut rest, header.encoding.compress()).map_err(|e| decode(e.to_string()))?;
     // Bytes the encoding did not use: a malformed file.
     if !rest.is_empty() {
         return Err(decode("bytes left after the key".into()));
@@ -358,21 +420,24 @@ fn read_key<K>(
     })
 }
 
-/// `ProvingKey::deserialize_compressed_unchecked`, with the five point vectors decoded in
-/// parallel: decompressing a point takes a square root, and the key holds millions.
-fn decode_proving_key(r: &mut &[u8]) -> Result<ProvingKey<Bn254>, SerializationError> {
-    let vk = VerifyingKey::deserialize_compressed_unchecked(&mut *r)?;
-    let beta_g1 = G1Affine::deserialize_compressed_unchecked(&mut *r)?;
-    let delta_g1 = G1Affine::deserialize_compressed_unchecked(&mut *r)?;
+/// `ProvingKey::deserialize_with_mode(.., Validate::No)`, with the five point vectors
+/// decoded in parallel: decompressing a point takes a square root, and a key holds millions.
+fn decode_proving_key(
+    r: &mut &[u8],
+    compress: Compress,
+) -> Result<ProvingKey<Bn254>, SerializationError> {
+    let vk = VerifyingKey::deserialize_with_mode(&mut *r, compress, Validate::No)?;
+    let beta_g1 = G1Affine::deserialize_with_mode(&mut *r, compress, Validate::No)?;
+    let delta_g1 = G1Affine::deserialize_with_mode(&mut *r, compress, Validate::No)?;
     Ok(ProvingKey {
         vk,
         beta_g1,
         delta_g1,
-        a_query: par_points(r)?,
-        b_g1_query: par_points(r)?,
-        b_g2_query: par_points(r)?,
-        h_query: par_points(r)?,
-        l_query: par_points(r)?,
+        a_query: par_points(r, compress)?,
+        b_g1_query: par_points(r, compress)?,
+        b_g2_query: par_points(r, compress)?,
+        h_query: par_points(r, compress)?,
+        l_query: par_points(r, compress)?,
     })
 }
 
@@ -380,9 +445,10 @@ fn decode_proving_key(r: &mut &[u8]) -> Result<ProvingKey<Bn254>, SerializationE
 /// rayon pool.
 fn par_points<T: CanonicalDeserialize + CanonicalSerialize + Default + Send>(
     r: &mut &[u8],
+    compress: Compress,
 ) -> Result<Vec<T>, SerializationError> {
     let n = u64::deserialize_compressed(&mut *r)?;
-    let size = T::default().compressed_size();
+    let size = T::default().serialized_size(compress);
     let total = usize::try_from(n)
         .ok()
         .and_then(|n| n.checked_mul(size))
@@ -391,7 +457,7 @@ fn par_points<T: CanonicalDeserialize + CanonicalSerialize + Default + Send>(
     let (body, rest) = r.split_at(total);
     let items = body
         .par_chunks(size)
-        .map(|mut c| T::deserialize_compressed_unchecked(&mut c))
+        .map(|mut c| T::deserialize_with_mode(&mut c, compress, Validate::No))
         .collect::<Result<Vec<T>, _>>()?;
     *r = rest;
     Ok(items)
@@ -421,7 +487,7 @@ pub fn read_verifying_key(
         path,
         KeyKind::Verifying,
         want,
-        |r| VerifyingKey::deserialize_compressed(r),
+        |r, compress| VerifyingKey::deserialize_with_mode(r, compress, Validate::Yes),
         |vk| vk,
     )
 }

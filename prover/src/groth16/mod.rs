@@ -10,7 +10,7 @@ pub mod setup;
 
 pub use keys::{
     check_pair, load_prover, read_header, read_proving_key, read_verifying_key, write_proving_key,
-    write_verifying_key, KeyFile, KeyHeader, KeyKind,
+    write_proving_key_as, write_verifying_key, KeyEncoding, KeyFile, KeyHeader, KeyKind,
 };
 pub use proof::{proof_from_bytes, proof_to_bytes, PROOF_BYTES};
 pub use prove::{Prover, R1cs};
