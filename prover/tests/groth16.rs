@@ -354,7 +354,8 @@ fn key_files_round_trip_and_every_defect_is_named() {
 #[test]
 fn assembly_equals_arkworks_for_the_same_randomisers() {
     use ark_groth16::Groth16;
-    use proofmesh_prover::groth16::assemble::assemble;
+    use proofmesh_prover::groth16::assemble::{assemble, AssembleError};
+    use proofmesh_prover::groth16::quotient::QuotientError;
     let (pk, prover) = keys();
     let dir = tempfile::tempdir().unwrap();
     let slots = dataset(dir.path());
@@ -391,12 +392,13 @@ fn assembly_equals_arkworks_for_the_same_randomisers() {
         .unwrap();
         assert_eq!(ours, ark);
     }
-    // A witness off by one element: a different (and invalid) proof, not the same one.
+    // A witness off by one element: refused with the first violated constraint, the one
+    // the diagnostic names too, and never a proof.
     let mut bad = full.clone();
     let last = bad.len() - 1;
     bad[last] += Fr::from(1u64);
     let r = Fr::from(11u64);
-    let ours = assemble(
+    let e = assemble(
         pk,
         &r1cs.matrices,
         r1cs.num_instance,
@@ -405,11 +407,20 @@ fn assembly_equals_arkworks_for_the_same_randomisers() {
         r,
         r,
     )
-    .unwrap();
-    assert!(!prover
-        .verifying_key()
-        .verify(&ours, &input.public_inputs())
-        .unwrap());
+    .unwrap_err();
+    let first = r1cs.first_violation(&bad).unwrap();
+    assert!(
+        matches!(
+            e,
+            AssembleError::Quotient(QuotientError::Unsatisfied(i)) if i == first
+        ),
+        "{e}"
+    );
+    let e = prover.prove_assignment(&bad, &mut rng).unwrap_err();
+    assert!(
+        matches!(e, ProverError::Unsatisfied { constraint, .. } if constraint == first),
+        "{e}"
+    );
 }
 
 /// Proving keys are written uncompressed (format 2); format-1 (compressed) files still load,
@@ -428,7 +439,10 @@ fn proving_keys_load_from_both_formats() {
     assert_eq!(b2[..6], MAGIC_UNCOMPRESSED);
     assert_eq!(b1[..6], MAGIC);
     assert!(b2.len() > b1.len() * 3 / 2, "{} vs {}", b2.len(), b1.len());
-    assert_eq!(read_header(&v2).unwrap().encoding, KeyEncoding::Uncompressed);
+    assert_eq!(
+        read_header(&v2).unwrap().encoding,
+        KeyEncoding::Uncompressed
+    );
     assert_eq!(read_header(&v1).unwrap().encoding, KeyEncoding::Compressed);
     for p in [&v1, &v2] {
         let f = read_proving_key(p, Some(&SMALL)).unwrap();

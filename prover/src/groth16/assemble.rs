@@ -8,28 +8,29 @@
 //! witness converted out of Montgomery form once for `A`, `B₁`, `B₂` and `L`.
 
 use crate::groth16::msm::{msm, MsmError};
+use crate::groth16::quotient::{quotient, QuotientError};
 use ark_bn254::{Bn254, Fr, G1Projective, G2Projective};
 use ark_ec::CurveGroup;
 use ark_ff::PrimeField;
-use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
 use ark_groth16::{Proof, ProvingKey};
-use ark_poly::GeneralEvaluationDomain;
-use ark_relations::gr1cs::{Matrix, SynthesisError};
+use ark_relations::gr1cs::Matrix;
 use rayon::prelude::*;
 
-/// Why a proof could not be assembled (never for a key checked by `Prover::new`).
+/// Why a proof could not be assembled: an assignment that violates a constraint, or (never
+/// for a key checked by `Prover::new`) a key that does not fit the circuit.
 #[derive(Debug, thiserror::Error)]
 pub enum AssembleError {
-    /// The QAP reduction failed (the domain is too large for the field).
-    #[error("QAP reduction: {0}")]
-    Qap(#[from] SynthesisError),
+    /// The QAP reduction refused: a violated constraint, or no domain.
+    #[error(transparent)]
+    Quotient(#[from] QuotientError),
     /// A query of the key does not match the assignment.
     #[error("proving key and assignment disagree: {0}")]
     Shape(#[from] MsmError),
 }
 
 /// A Groth16 proof of `full_assignment = [1, public…, witness…]` under `pk` with the
-/// randomisers `r`, `s`. `matrices` are the circuit's `[A, B, C]`.
+/// randomisers `r`, `s`. `matrices` are the circuit's `[A, B, C]`. Every constraint is checked
+/// on the way (see [`quotient`]): an unsatisfying assignment never reaches the MSMs.
 pub fn assemble(
     pk: &ProvingKey<Bn254>,
     matrices: &[Matrix<Fr>],
@@ -39,12 +40,7 @@ pub fn assemble(
     r: Fr,
     s: Fr,
 ) -> Result<Proof<Bn254>, AssembleError> {
-    let h = LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
-        matrices,
-        num_instance,
-        num_constraints,
-        full_assignment,
-    )?;
+    let h = quotient(matrices, num_instance, num_constraints, full_assignment)?;
     let z: Vec<_> = full_assignment
         .par_iter()
         .with_min_len(4096)

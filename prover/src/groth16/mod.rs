@@ -6,6 +6,7 @@ pub mod keys;
 pub mod msm;
 pub mod proof;
 pub mod prove;
+pub mod quotient;
 pub mod setup;
 
 pub use keys::{

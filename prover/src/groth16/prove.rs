@@ -3,17 +3,19 @@
 //! arkworks' default path (`Groth16::prove`) synthesizes the circuit with its constraint
 //! matrices on every proof. [`Prover`] builds the matrices once (at [`Prover::new`], from the
 //! blank circuit, exactly as setup does), and per proof synthesizes only the witness (no
-//! linear combinations or matrices are stored), checks it against the matrices — every
-//! constraint, before any multi-scalar multiplication — and then runs arkworks' parallel
-//! prover from the matrices (`create_proof_with_reduction_and_matrices`: the same QAP
-//! reduction and MSMs as the default path). The proof is verified before it is returned.
+//! linear combinations or matrices are stored), and assembles the proof from the matrices
+//! ([`super::assemble`]): the QAP reduction checks every constraint while it evaluates the
+//! matrices (before any FFT or multi-scalar multiplication), then our MSMs. The proof is
+//! verified before it is returned.
 //!
 //! Fail-fast order for one proof: native check of the input (`CircuitInput::check`, a few
-//! hundred hashes) → witness synthesis → constraint check → Groth16 → self-verification.
+//! hundred hashes) → witness synthesis → constraint check (in the QAP reduction) → FFTs and
+//! MSMs → self-verification.
 
 use crate::error::{KeyError, ProverError};
-use crate::groth16::assemble::assemble;
+use crate::groth16::assemble::{assemble, AssembleError};
 use crate::groth16::keys::params_text;
+use crate::groth16::quotient::QuotientError;
 use crate::groth16::setup::check_params;
 use crate::progress::{NoProgress, Progress, Stage};
 use crate::CryptoRngDyn;
@@ -64,7 +66,8 @@ impl R1cs {
         })
     }
 
-    /// The index of the first constraint `full_assignment` violates, if any (in parallel).
+    /// The index of the first constraint `full_assignment` violates, if any (in parallel; a
+    /// diagnostic: proving checks the same while it reduces to the QAP).
     pub fn first_violation(&self, full_assignment: &[Fr]) -> Option<usize> {
         let eval = |row: &[(Fr, usize)]| -> Fr {
             row.iter()
@@ -195,13 +198,8 @@ impl Prover {
         input.check(&self.params)?;
         progress.stage(Stage::Witness);
         let full = self.witness(input)?;
-        if let Some(constraint) = self.r1cs.first_violation(&full) {
-            return Err(ProverError::Unsatisfied {
-                constraint,
-                total: self.r1cs.num_constraints,
-            });
-        }
         progress.stage(Stage::Groth16);
+        // The constraint check runs inside the QAP reduction, before any MSM.
         let proof = self.prove_assignment(&full, rng)?;
         if !self
             .vk
@@ -213,7 +211,8 @@ impl Prover {
         Ok(proof)
     }
 
-    /// Groth16 from a full assignment that satisfies the matrices (no checks: see
+    /// Groth16 from a full assignment: every constraint is checked (a violation is
+    /// [`ProverError::Unsatisfied`], before any MSM), the proof is not verified (see
     /// [`Prover::prove`]).
     pub fn prove_assignment(
         &self,
@@ -221,7 +220,7 @@ impl Prover {
         rng: &mut dyn CryptoRngDyn,
     ) -> Result<Proof<Bn254>, ProverError> {
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        Ok(assemble(
+        assemble(
             &self.pk,
             &self.r1cs.matrices,
             self.r1cs.num_instance,
@@ -229,6 +228,15 @@ impl Prover {
             full_assignment,
             r,
             s,
-        )?)
+        )
+        .map_err(|e| match e {
+            AssembleError::Quotient(QuotientError::Unsatisfied(constraint)) => {
+                ProverError::Unsatisfied {
+                    constraint,
+                    total: self.r1cs.num_constraints,
+                }
+            }
+            e => e.into(),
+        })
     }
 }
