@@ -260,3 +260,68 @@ fn bad_keys_and_slot_files_exit_2_naming_the_file() {
     // setup does not overwrite keys unless told to.
     expect_2(setup(keys), &["already exists", "--force"]);
 }
+
+/// snarkjs' CLI (`snarkjs groth16 verify`), installed by `shared/tools/codex-accepts` into its
+/// cache on first use (CI has npm and the registry).
+fn snarkjs_cli() -> PathBuf {
+    let cache = std::env::var_os("PROOFMESH_TOOLS_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("proofmesh-tools"))
+        })
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/proofmesh-tools")
+        });
+    let cli = cache.join("node_modules/snarkjs/build/cli.cjs");
+    if !cli.is_file() {
+        let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+        let o = Command::new("bash")
+            .arg(shared.join("tools/codex-accepts"))
+            .arg(shared.join("fixtures/codex/input.json"))
+            .output()
+            .expect("run codex-accepts");
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    assert!(cli.is_file(), "snarkjs not installed at {}", cli.display());
+    cli
+}
+
+/// snarkjs itself, not our parser, accepts the proof and verifying key `proofmesh` writes (the
+/// prover's own MSMs and QAP reduction must agree with Groth16 as snarkjs checks it), and
+/// rejects it for another slot index.
+#[test]
+fn snarkjs_verifies_our_proof() {
+    let keys = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = slots(dir.path());
+    let out = dir.path().join("proof");
+    let o = prove(
+        keys,
+        &out,
+        &["--slot-index", "0", "--entropy", "987654321"],
+        &slots,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let cli = snarkjs_cli();
+    let snarkjs = |public: &Path| {
+        Command::new("node")
+            .arg(&cli)
+            .args(["groth16", "verify"])
+            .arg(keys.join("verification_key.json"))
+            .arg(public)
+            .arg(out.join("proof.json"))
+            .output()
+            .expect("run node")
+    };
+    let ok = snarkjs(&out.join("public.json"));
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("OK"), "{}", stdout(&ok));
+    let mut inputs: Vec<String> =
+        serde_json::from_str(&std::fs::read_to_string(out.join("public.json")).unwrap()).unwrap();
+    inputs[2] = "1".into();
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, serde_json::to_string(&inputs).unwrap()).unwrap();
+    let bad = snarkjs(&other);
+    assert_ne!(bad.status.code(), Some(0), "{}", stdout(&bad));
+    assert!(stdout(&bad).contains("Invalid"), "{}", stdout(&bad));
+}
