@@ -19,7 +19,8 @@ use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{BigInteger, PrimeField, Zero};
 use rayon::prelude::*;
 
-/// The scalar representation the MSM takes: canonical (non-Montgomery) integers.
+/// The scalar representation the MSM takes: canonical (non-Montgomery) integers below the
+/// field modulus, as `PrimeField::into_bigint` gives them.
 pub type ScalarInt<P> = <<P as ark_ec::CurveConfig>::ScalarField as PrimeField>::BigInt;
 
 /// An MSM that cannot run as given.
