@@ -80,7 +80,8 @@ pub enum ProverError {
         /// Constraints in the circuit.
         total: usize,
     },
-    /// Groth16 assembly failed: the key's queries do not fit the assignment.
+    /// Groth16 assembly failed: the assignment does not fit the key, or the circuit's
+    /// matrices have no evaluation domain (an unsatisfied constraint is `Unsatisfied`).
     #[error("groth16: {0}")]
     Assemble(#[from] crate::groth16::assemble::AssembleError),
     /// The proof just made does not verify under the verifying key (a bug or a wrong key).

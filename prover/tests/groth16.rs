@@ -459,3 +459,23 @@ fn proving_keys_load_from_both_formats() {
         assert!(e.to_string().contains("corrupted"), "{e}");
     }
 }
+
+/// An assignment of the wrong length is a typed error, not a panic.
+#[test]
+fn a_short_or_long_assignment_is_an_error() {
+    let (_, prover) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = dataset(dir.path());
+    let commitment = commit(&slots).unwrap();
+    let input = circuit_input(&SMALL, &slots, &commitment, 0, Fr::from(5u64)).unwrap();
+    let full = prover.witness(&input).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let short = &full[..full.len() - 1];
+    let e = prover.prove_assignment(short, &mut rng).unwrap_err();
+    assert!(matches!(e, ProverError::Assemble(_)), "{e}");
+    let mut long = full.clone();
+    long.push(Fr::from(1u64));
+    let e = prover.prove_assignment(&long, &mut rng).unwrap_err();
+    assert!(matches!(e, ProverError::Assemble(_)), "{e}");
+    assert!(prover.prove_assignment(&full, &mut rng).is_ok());
+}

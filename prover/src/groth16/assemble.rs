@@ -40,6 +40,14 @@ pub fn assemble(
     r: Fr,
     s: Fr,
 ) -> Result<Proof<Bn254>, AssembleError> {
+    // The assignment must cover every variable the key has (and the matrices index).
+    if full_assignment.len() != pk.a_query.len() || full_assignment.len() < num_instance {
+        return Err(MsmError::Length {
+            bases: pk.a_query.len(),
+            scalars: full_assignment.len(),
+        }
+        .into());
+    }
     let h = quotient(matrices, num_instance, num_constraints, full_assignment)?;
     let z: Vec<_> = full_assignment
         .par_iter()

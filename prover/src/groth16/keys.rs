@@ -453,7 +453,7 @@ fn par_points<T: CanonicalDeserialize + CanonicalSerialize + Default + Send>(
         .ok()
         .and_then(|n| n.checked_mul(size))
         .filter(|&t| t <= r.len())
-        .ok_or(SerializationError::NotEnoughSpace)?;
+        .ok_or(SerializationError::InvalidData)?;
     let (body, rest) = r.split_at(total);
     let items = body
         .par_chunks(size)

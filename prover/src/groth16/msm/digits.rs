@@ -34,7 +34,10 @@ impl SignedDigits {
             .zip(active.par_iter())
             .with_min_len(1024)
             .for_each(|(out, &i)| {
-                let limbs = scalars[i as usize].as_ref();
+                let scalar = &scalars[i as usize];
+                // Bits above `bits` would be dropped: callers pass reduced scalars.
+                debug_assert!(scalar.num_bits() as usize <= bits, "MSM scalar too wide");
+                let limbs = scalar.as_ref();
                 let mut carry = 0i64;
                 for (w, d) in out.iter_mut().enumerate() {
                     let v = window_bits(limbs, w * c, c, mask) as i64 + carry;

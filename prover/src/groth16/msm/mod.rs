@@ -3,10 +3,11 @@
 //!
 //! Groth16 proving is almost all MSMs over the proving key's fixed bases. arkworks'
 //! Pippenger adds every point into an extended-Jacobian bucket (8M + 2S per mixed addition).
-//! Here each window's points are sorted by bucket, and each bucket is summed as a tree of
-//! *affine* additions whose denominators are inverted together (Montgomery's trick), which
-//! costs 5M + 1S per addition plus a share of one inversion per chunk. The bucket reduction
-//! (running sums) stays projective. Zero scalars and identity bases are dropped up front.
+//! Here each window streams its points into *affine* buckets, in batches of additions whose
+//! denominators are inverted together (Montgomery's trick): 5M + 1S per addition plus a share
+//! of one inversion per batch. A point whose bucket is already in the batch goes into that
+//! bucket's extended-Jacobian twin ([`window`]). The bucket reduction (running sums) stays
+//! projective. Zero scalars and identity bases are dropped up front.
 //!
 //! Scalars use signed windows of `c` bits (digits in `(-2^(c-1), 2^(c-1)]`, so `2^(c-1)`
 //! buckets and a point's negation costs one field negation). Windows run in parallel on rayon.
@@ -15,7 +16,7 @@ mod digits;
 mod window;
 
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
-use ark_ec::{AdditiveGroup, AffineRepr};
+use ark_ec::{AdditiveGroup, AffineRepr, VariableBaseMSM};
 use ark_ff::{BigInteger, PrimeField, Zero};
 use rayon::prelude::*;
 
@@ -39,7 +40,7 @@ pub enum MsmError {
     TooMany(usize),
 }
 
-/// Below this many non-trivial terms, arkworks' MSM is as fast and simpler.
+/// Below this many non-trivial terms, arkworks' MSM runs instead (batches would not fill).
 const SMALL: usize = 256;
 
 /// `Σ scalars[i] · bases[i]`, where the bases are the concatenation of `parts` (so MSMs that
@@ -94,20 +95,17 @@ fn window_bits(n: usize) -> usize {
     ceil_log2.saturating_sub(4).clamp(4, 15)
 }
 
-/// Few terms: plain double-and-add per term, summed.
+/// Few terms: arkworks' MSM over the gathered terms.
 fn small_msm<P: SWCurveConfig>(
     bases: &Bases<'_, P>,
     scalars: &[ScalarInt<P>],
     active: &[u32],
 ) -> Projective<P> {
-    active
+    let (b, s): (Vec<Affine<P>>, Vec<ScalarInt<P>>) = active
         .iter()
-        .map(|&i| {
-            bases
-                .get(i as usize)
-                .mul_bigint(scalars[i as usize].as_ref())
-        })
-        .sum()
+        .map(|&i| (*bases.get(i as usize), scalars[i as usize]))
+        .unzip();
+    Projective::<P>::msm_bigint(&b, &s)
 }
 
 /// The bases as one indexable sequence over several slices.

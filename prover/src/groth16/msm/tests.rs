@@ -101,3 +101,16 @@ fn length_mismatch_is_an_error() {
         })
     );
 }
+
+#[test]
+fn few_terms_take_the_small_path() {
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    // 300 bases, of which fewer than `SMALL` contribute (zero scalars, identity bases).
+    let mut bases = random_g1(300, &mut rng);
+    let mut scalars: Vec<Fr> = (0..300).map(|_| Fr::rand(&mut rng)).collect();
+    for i in 0..120 {
+        scalars[i] = Fr::zero();
+        bases[299 - i] = G1Affine::identity();
+    }
+    check_g1(&bases, &scalars);
+}

@@ -5,7 +5,9 @@
 //! A batch never touches a bucket twice. A point whose bucket is already in the batch goes
 //! into that bucket's projective twin instead (an extended-Jacobian mixed addition, what
 //! arkworks pays for every point): rare for spread digits, and it bounds the work when many
-//! points share a bucket (a window's few top digits, repeated scalars) with no queue.
+//! points share a bucket (a window's few top digits, repeated scalars) with no queue. A top
+//! window that reaches fewer buckets than a batch holds thus runs at arkworks' cost: smaller
+//! batches there would pay an inversion per few additions, which is dearer.
 
 use super::Bases;
 use ark_ec::short_weierstrass::{Affine, Bucket, Projective, SWCurveConfig};
