@@ -25,12 +25,11 @@ use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError, Variable,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
-use proofmesh_benches::report_ratio;
-use proofmesh_circuits::slot::BLOCK_SIZE;
+use proofmesh_benches::{random_slot_files, report_ratio};
 use proofmesh_circuits::CircuitParams;
 use proofmesh_prover::dataset::open_slots;
 use proofmesh_prover::{circuit_input, commit, Prover};
-use rand::{RngCore, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::time::Duration;
 
@@ -178,15 +177,7 @@ fn bench(c: &mut Criterion) {
     let pk = proofmesh_prover::setup(&params, &mut rng).unwrap();
     let prover = Prover::new(params, pk, Default::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let paths: Vec<_> = (0..4)
-        .map(|i| {
-            let mut data = vec![0u8; 16 * BLOCK_SIZE];
-            rng.fill_bytes(&mut data);
-            let p = dir.path().join(format!("slot{i}.bin"));
-            std::fs::write(&p, data).unwrap();
-            p
-        })
-        .collect();
+    let paths = random_slot_files(dir.path(), &[16; 4], &mut rng).unwrap();
     let slots = open_slots(&paths).unwrap();
     let commitment = commit(&slots).unwrap();
     let input = circuit_input(&params, &slots, &commitment, 1, Fr::from(1234567u64)).unwrap();

@@ -16,13 +16,12 @@
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use criterion::{criterion_group, criterion_main, Criterion};
-use proofmesh_benches::report_ratio;
+use proofmesh_benches::{random_slot_files, report_ratio};
 use proofmesh_circuits::gadgets::StorageProofCircuit;
-use proofmesh_circuits::slot::BLOCK_SIZE;
 use proofmesh_circuits::{CircuitParams, Fr};
 use proofmesh_prover::dataset::open_slots;
 use proofmesh_prover::{circuit_input, commit, prove_slot, NoProgress, ProveRequest, Prover};
-use rand::{RngCore, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::hint::black_box;
 use std::time::Duration;
@@ -52,17 +51,7 @@ fn prove(c: &mut Criterion) {
     let prover = Prover::new(params, pk.clone(), Default::default()).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let paths: Vec<_> = [2usize, 1, 4]
-        .iter()
-        .enumerate()
-        .map(|(i, blocks)| {
-            let mut data = vec![0u8; blocks * BLOCK_SIZE];
-            rng.fill_bytes(&mut data);
-            let p = dir.path().join(format!("slot{i}.bin"));
-            std::fs::write(&p, data).unwrap();
-            p
-        })
-        .collect();
+    let paths = random_slot_files(dir.path(), &[2, 1, 4], &mut rng).unwrap();
     let slots = open_slots(&paths).unwrap();
     let commitment = commit(&slots).unwrap();
     let request = ProveRequest {

@@ -4,7 +4,29 @@
 //! has written its estimates, [`report_ratio`] prints `baseline / candidate` from them so the
 //! figure that goes into `docs/performance.md` is a same-run ratio, not two runs compared.
 
+use proofmesh_circuits::slot::BLOCK_SIZE;
+use rand::RngCore;
 use std::path::{Path, PathBuf};
+
+/// Slot files of random bytes, `blocks[i]` 64 KiB blocks each, as `dir/slot{i}.bin`: the
+/// datasets the proving benches commit to and prove from.
+pub fn random_slot_files(
+    dir: &Path,
+    blocks: &[usize],
+    rng: &mut impl RngCore,
+) -> std::io::Result<Vec<PathBuf>> {
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let mut data = vec![0u8; n * BLOCK_SIZE];
+            rng.fill_bytes(&mut data);
+            let p = dir.join(format!("slot{i}.bin"));
+            std::fs::write(&p, data)?;
+            Ok(p)
+        })
+        .collect()
+}
 
 /// `shared/fixtures/codex/<rel>` as seen from this crate.
 pub fn codex_fixture(rel: &str) -> PathBuf {

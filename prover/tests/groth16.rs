@@ -65,6 +65,16 @@ fn dataset(dir: &Path) -> Vec<SlotFile> {
     open_slots(&paths).unwrap()
 }
 
+/// The circuit input for `slot` of the [`dataset`] in a fresh temporary directory (kept
+/// alive by the returned guard).
+fn input_for(slot: u64, entropy: u64) -> (tempfile::TempDir, proofmesh_circuits::CircuitInput) {
+    let dir = tempfile::tempdir().unwrap();
+    let slots = dataset(dir.path());
+    let commitment = commit(&slots).unwrap();
+    let input = circuit_input(&SMALL, &slots, &commitment, slot, Fr::from(entropy)).unwrap();
+    (dir, input)
+}
+
 fn request(slot_index: u64, entropy: u64) -> ProveRequest {
     ProveRequest {
         slot_index,
@@ -203,10 +213,7 @@ fn a_flipped_byte_in_a_sampled_cell_is_refused() {
 #[test]
 fn a_tampered_input_or_witness_never_becomes_a_proof() {
     let (_, prover) = keys();
-    let dir = tempfile::tempdir().unwrap();
-    let slots = dataset(dir.path());
-    let c = commit(&slots).unwrap();
-    let input = circuit_input(&SMALL, &slots, &c, 1, Fr::from(3u64)).unwrap();
+    let (_dir, input) = input_for(1, 3);
     let mut rng = ChaCha20Rng::seed_from_u64(4);
 
     let mut bad = input.clone();
@@ -357,10 +364,7 @@ fn assembly_equals_arkworks_for_the_same_randomisers() {
     use proofmesh_prover::groth16::assemble::{assemble, AssembleError};
     use proofmesh_prover::groth16::quotient::QuotientError;
     let (pk, prover) = keys();
-    let dir = tempfile::tempdir().unwrap();
-    let slots = dataset(dir.path());
-    let commitment = commit(&slots).unwrap();
-    let input = circuit_input(&SMALL, &slots, &commitment, 2, Fr::from(99u64)).unwrap();
+    let (_dir, input) = input_for(2, 99);
     let full = prover.witness(&input).unwrap();
     let r1cs = prover.r1cs();
     let mut rng = ChaCha20Rng::seed_from_u64(5);
@@ -464,10 +468,7 @@ fn proving_keys_load_from_both_formats() {
 #[test]
 fn a_short_or_long_assignment_is_an_error() {
     let (_, prover) = keys();
-    let dir = tempfile::tempdir().unwrap();
-    let slots = dataset(dir.path());
-    let commitment = commit(&slots).unwrap();
-    let input = circuit_input(&SMALL, &slots, &commitment, 0, Fr::from(5u64)).unwrap();
+    let (_dir, input) = input_for(0, 5);
     let full = prover.witness(&input).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let short = &full[..full.len() - 1];
