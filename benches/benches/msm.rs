@@ -9,7 +9,8 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_bn254::Fr;
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{PrimeField, UniformRand};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -36,39 +37,32 @@ fn bases<G: CurveGroup + PrimeGroup>(n: usize) -> Vec<G::Affine> {
     G::normalize_batch(&pts)
 }
 
+/// arkworks' MSM against ours on `n` bases of one curve, random full-size scalars.
+fn compare<P: SWCurveConfig<ScalarField = Fr>>(
+    c: &mut Criterion,
+    group: &str,
+    n: usize,
+    rng: &mut ChaCha20Rng,
+) {
+    let bases: Vec<Affine<P>> = bases::<Projective<P>>(n);
+    let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(rng)).collect();
+    let ints: Vec<_> = scalars.iter().map(|s| s.into_bigint()).collect();
+    let mut g = c.benchmark_group(group);
+    g.sample_size(10);
+    g.bench_function("ark_msm", |b| {
+        b.iter(|| Projective::<P>::msm(black_box(&bases), &scalars).unwrap())
+    });
+    g.bench_function("proofmesh_msm", |b| {
+        b.iter(|| msm(&[black_box(&bases)], &ints).unwrap())
+    });
+    g.finish();
+    report_ratio(group, "ark_msm", "proofmesh_msm");
+}
+
 fn bench_msm(c: &mut Criterion) {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let n1 = 1 << 17;
-    let g1: Vec<G1Affine> = bases::<G1Projective>(n1);
-    let s1: Vec<Fr> = (0..n1).map(|_| Fr::rand(&mut rng)).collect();
-    let i1: Vec<_> = s1.iter().map(|s| s.into_bigint()).collect();
-    let group = "msm_g1_131072";
-    let mut g = c.benchmark_group(group);
-    g.sample_size(10);
-    g.bench_function("ark_msm", |b| {
-        b.iter(|| G1Projective::msm(black_box(&g1), &s1).unwrap())
-    });
-    g.bench_function("proofmesh_msm", |b| {
-        b.iter(|| msm(&[black_box(&g1)], &i1).unwrap())
-    });
-    g.finish();
-    report_ratio(group, "ark_msm", "proofmesh_msm");
-
-    let n2 = 1 << 16;
-    let g2: Vec<G2Affine> = bases::<G2Projective>(n2);
-    let s2: Vec<Fr> = (0..n2).map(|_| Fr::rand(&mut rng)).collect();
-    let i2: Vec<_> = s2.iter().map(|s| s.into_bigint()).collect();
-    let group = "msm_g2_65536";
-    let mut g = c.benchmark_group(group);
-    g.sample_size(10);
-    g.bench_function("ark_msm", |b| {
-        b.iter(|| G2Projective::msm(black_box(&g2), &s2).unwrap())
-    });
-    g.bench_function("proofmesh_msm", |b| {
-        b.iter(|| msm(&[black_box(&g2)], &i2).unwrap())
-    });
-    g.finish();
-    report_ratio(group, "ark_msm", "proofmesh_msm");
+    compare::<ark_bn254::g1::Config>(c, "msm_g1_131072", 1 << 17, &mut rng);
+    compare::<ark_bn254::g2::Config>(c, "msm_g2_65536", 1 << 16, &mut rng);
 }
 
 criterion_group!(benches, bench_msm);
