@@ -2,6 +2,7 @@
 //! a header naming the circuit ([`keys`]), the [`Prover`] and the 128-byte proof encoding.
 
 pub mod assemble;
+pub mod gpu;
 pub mod keys;
 pub mod msm;
 pub mod proof;

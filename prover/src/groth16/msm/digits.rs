@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 /// Digits `d` of every active scalar in every window, `scalar = Σ d_w · 2^(c·w)` with
 /// `d_w ∈ (-2^(c-1), 2^(c-1)]`.
-pub(super) struct SignedDigits {
+pub(crate) struct SignedDigits {
     digits: Vec<i16>,
     active: usize,
     windows: usize,
@@ -15,7 +15,7 @@ pub(super) struct SignedDigits {
 impl SignedDigits {
     /// Digits of `scalars[i]` for each `i` in `active`, `c ≤ 15` bits per window, scalars
     /// below `2^bits`.
-    pub(super) fn new<B: BigInteger + Sync>(
+    pub(crate) fn new<B: BigInteger + Sync>(
         scalars: &[B],
         active: &[u32],
         c: usize,
@@ -63,12 +63,12 @@ impl SignedDigits {
     }
 
     /// Number of windows.
-    pub(super) fn windows(&self) -> usize {
+    pub(crate) fn windows(&self) -> usize {
         self.windows
     }
 
     /// The digits of window `w`, one per active scalar.
-    pub(super) fn window(&self, w: usize) -> &[i16] {
+    pub(crate) fn window(&self, w: usize) -> &[i16] {
         &self.digits[w * self.active..(w + 1) * self.active]
     }
 }

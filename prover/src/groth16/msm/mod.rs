@@ -12,7 +12,7 @@
 //! Scalars use signed windows of `c` bits (digits in `(-2^(c-1), 2^(c-1)]`, so `2^(c-1)`
 //! buckets and a point's negation costs one field negation). Windows run in parallel on rayon.
 
-mod digits;
+pub(crate) mod digits;
 mod window;
 
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};

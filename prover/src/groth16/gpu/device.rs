@@ -1,0 +1,382 @@
+//! The CUDA half of the GPU MSM: kernels compiled by NVRTC when [`GpuMsm::new`] runs, bases
+//! kept resident on the device ([`DeviceBases`], uploaded once per proving key), and one MSM
+//! at a time on one stream.
+//!
+//! The CUDA driver and NVRTC are loaded at run time (`dlopen`), so a build with the `gpu`
+//! feature runs anywhere: without a driver, [`GpuMsm::new`] is a typed error and the caller
+//! proves on the CPU.
+
+// Kernel launches are `unsafe` in cudarc: the argument list must match the kernel's
+// signature. Each launch below passes exactly the parameters `msm.cu` declares.
+#![allow(unsafe_code)]
+
+use super::plan::{Plan, CHUNK, NEGATE};
+use crate::groth16::msm::{MsmError, ScalarInt};
+use ark_bn254::{g1, g2, Fq, Fq2};
+use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
+use ark_ec::{AdditiveGroup, AffineRepr};
+use ark_ff::{BigInt, BigInteger, Field, PrimeField, Zero};
+use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg};
+use rayon::prelude::*;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+
+/// The kernels' source, compiled for the device at hand by NVRTC.
+const SOURCE: &str = include_str!("msm.cu");
+
+/// Threads per block: the G2 kernels hold two XYZZ points of Fq2 in registers.
+const BLOCK: u32 = 128;
+
+/// Why the GPU cannot run an MSM (the caller falls back to, or stays on, the CPU).
+#[derive(Debug, thiserror::Error)]
+pub enum GpuError {
+    /// No CUDA driver library on this machine.
+    #[error("no CUDA driver (libcuda) found: the GPU prover needs an NVIDIA driver")]
+    NoDriver,
+    /// No NVRTC library to compile the kernels with.
+    #[error("no NVRTC library (libnvrtc) found: install the CUDA runtime compiler, or add its directory to LD_LIBRARY_PATH")]
+    NoNvrtc,
+    /// A CUDA driver call failed (no device, out of memory, a failed launch).
+    #[error("CUDA: {0}")]
+    Driver(String),
+    /// NVRTC refused the kernels.
+    #[error("compiling the GPU kernels: {0}")]
+    Compile(String),
+    /// The MSM's shape is wrong (lengths), as on the CPU.
+    #[error(transparent)]
+    Msm(#[from] MsmError),
+    /// Entries carry a 31-bit base index.
+    #[error("MSM with {0} bases: the GPU path takes at most 2^31 - 1")]
+    TooMany(usize),
+}
+
+impl From<cudarc::driver::DriverError> for GpuError {
+    fn from(e: cudarc::driver::DriverError) -> Self {
+        Self::Driver(e.to_string())
+    }
+}
+
+/// A curve whose points the kernels take: BN254 G1 (over Fq) and G2 (over Fq2).
+pub trait GpuCurve: SWCurveConfig {
+    /// 64-bit limbs per coordinate.
+    const LIMBS: usize;
+    /// Kernel name suffix.
+    const SUFFIX: &'static str;
+    /// Appends the affine point's `x, y` limbs (Montgomery form, as in memory).
+    fn push_limbs(p: &Affine<Self>, out: &mut Vec<u64>);
+    /// The point in XYZZ limbs `x, y, zz, zzz` (`zz = 0`: the identity).
+    fn from_xyzz(limbs: &[u64]) -> Projective<Self>;
+}
+
+fn fq_limbs(x: &Fq) -> [u64; 4] {
+    x.0 .0
+}
+
+fn fq_from(limbs: &[u64]) -> Fq {
+    let mut l = [0u64; 4];
+    l.copy_from_slice(&limbs[..4]);
+    Fq::new_unchecked(BigInt::new(l))
+}
+
+fn fq2_from(limbs: &[u64]) -> Fq2 {
+    Fq2::new(fq_from(&limbs[..4]), fq_from(&limbs[4..8]))
+}
+
+/// `(X/ZZ, Y/ZZZ)` as a projective point (one inversion: only window sums come back).
+fn xyzz_to_projective<P: SWCurveConfig>(
+    x: P::BaseField,
+    y: P::BaseField,
+    zz: P::BaseField,
+    zzz: P::BaseField,
+) -> Projective<P> {
+    match (zz.inverse(), zzz.inverse()) {
+        (Some(izz), Some(izzz)) => Affine::<P>::new_unchecked(x * izz, y * izzz).into(),
+        _ => Projective::<P>::zero(),
+    }
+}
+
+impl GpuCurve for g1::Config {
+    const LIMBS: usize = 4;
+    const SUFFIX: &'static str = "g1";
+    fn push_limbs(p: &Affine<Self>, out: &mut Vec<u64>) {
+        out.extend_from_slice(&fq_limbs(&p.x));
+        out.extend_from_slice(&fq_limbs(&p.y));
+    }
+    fn from_xyzz(l: &[u64]) -> Projective<Self> {
+        xyzz_to_projective::<Self>(
+            fq_from(&l[0..]),
+            fq_from(&l[4..]),
+            fq_from(&l[8..]),
+            fq_from(&l[12..]),
+        )
+    }
+}
+
+impl GpuCurve for g2::Config {
+    const LIMBS: usize = 8;
+    const SUFFIX: &'static str = "g2";
+    fn push_limbs(p: &Affine<Self>, out: &mut Vec<u64>) {
+        for c in [&p.x.c0, &p.x.c1, &p.y.c0, &p.y.c1] {
+            out.extend_from_slice(&fq_limbs(c));
+        }
+    }
+    fn from_xyzz(l: &[u64]) -> Projective<Self> {
+        xyzz_to_projective::<Self>(
+            fq2_from(&l[0..]),
+            fq2_from(&l[8..]),
+            fq2_from(&l[16..]),
+            fq2_from(&l[24..]),
+        )
+    }
+}
+
+/// Bases resident on the device (a proving-key query), with which of them are the identity
+/// (those never enter a bucket).
+pub struct DeviceBases<P: GpuCurve> {
+    points: CudaSlice<u64>,
+    identity: Vec<bool>,
+    _curve: PhantomData<P>,
+}
+
+impl<P: GpuCurve> std::fmt::Debug for DeviceBases<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceBases")
+            .field("len", &self.identity.len())
+            .finish()
+    }
+}
+
+impl<P: GpuCurve> DeviceBases<P> {
+    /// Number of bases.
+    pub fn len(&self) -> usize {
+        self.identity.len()
+    }
+
+    /// Whether there are no bases.
+    pub fn is_empty(&self) -> bool {
+        self.identity.is_empty()
+    }
+}
+
+struct Kernels {
+    acc_affine: CudaFunction,
+    acc_xyzz: CudaFunction,
+    chunks: CudaFunction,
+    windows: CudaFunction,
+}
+
+/// A CUDA device ready to run MSMs over BN254 G1 and G2.
+pub struct GpuMsm {
+    stream: Arc<CudaStream>,
+    g1: Kernels,
+    g2: Kernels,
+    name: String,
+    /// One MSM at a time: the device is saturated by one, and the stream is shared.
+    busy: Mutex<()>,
+}
+
+impl std::fmt::Debug for GpuMsm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuMsm").field("device", &self.name).finish()
+    }
+}
+
+impl GpuMsm {
+    /// Opens device `ordinal` and compiles the kernels for it.
+    pub fn new(ordinal: usize) -> Result<Self, GpuError> {
+        // SAFETY: these only try to dlopen the libraries, so a missing one is an error here
+        // rather than a panic inside cudarc.
+        if !unsafe { cudarc::driver::sys::is_culib_present() } {
+            return Err(GpuError::NoDriver);
+        }
+        if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
+            return Err(GpuError::NoNvrtc);
+        }
+        let ctx = CudaContext::new(ordinal)?;
+        let (major, minor) = ctx.compute_capability()?;
+        let opts = cudarc::nvrtc::CompileOptions {
+            options: vec![format!("--gpu-architecture=compute_{major}{minor}")],
+            name: Some("proofmesh_msm.cu".into()),
+            ..Default::default()
+        };
+        let ptx = cudarc::nvrtc::compile_ptx_with_opts(SOURCE, opts)
+            .map_err(|e| GpuError::Compile(e.to_string()))?;
+        let module = ctx.load_module(ptx)?;
+        let kernels = |suffix: &str| -> Result<Kernels, GpuError> {
+            Ok(Kernels {
+                acc_affine: module.load_function(&format!("acc_affine_{suffix}"))?,
+                acc_xyzz: module.load_function(&format!("acc_xyzz_{suffix}"))?,
+                chunks: module.load_function(&format!("chunks_{suffix}"))?,
+                windows: module.load_function(&format!("windows_{suffix}"))?,
+            })
+        };
+        let name = ctx.name()?;
+        Ok(Self {
+            stream: ctx.default_stream(),
+            g1: kernels("g1")?,
+            g2: kernels("g2")?,
+            name,
+            busy: Mutex::new(()),
+        })
+    }
+
+    /// The device's name, for logs.
+    pub fn device_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Uploads the concatenation of `parts` (a proving-key query, or `L ‖ H`).
+    pub fn upload<P: GpuCurve>(&self, parts: &[&[Affine<P>]]) -> Result<DeviceBases<P>, GpuError> {
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        if n >= NEGATE as usize {
+            return Err(GpuError::TooMany(n));
+        }
+        let all: Vec<&Affine<P>> = parts.iter().flat_map(|p| p.iter()).collect();
+        let limbs: Vec<u64> = all
+            .par_chunks(4096)
+            .flat_map_iter(|chunk| {
+                let mut out = Vec::with_capacity(chunk.len() * 2 * P::LIMBS);
+                for p in chunk {
+                    P::push_limbs(p, &mut out);
+                }
+                out
+            })
+            .collect();
+        let identity = all.par_iter().map(|p| p.is_zero()).collect();
+        let points = self.stream.clone_htod(&limbs_or_one(limbs))?;
+        Ok(DeviceBases {
+            points,
+            identity,
+            _curve: PhantomData,
+        })
+    }
+
+    /// `Σ scalars[i] · bases[i]` on the device.
+    pub fn msm<P: GpuCurve>(
+        &self,
+        bases: &DeviceBases<P>,
+        scalars: &[ScalarInt<P>],
+    ) -> Result<Projective<P>, GpuError> {
+        if bases.len() != scalars.len() {
+            return Err(MsmError::Length {
+                bases: bases.len(),
+                scalars: scalars.len(),
+            }
+            .into());
+        }
+        let active: Vec<u32> = (0..scalars.len())
+            .into_par_iter()
+            .with_min_len(4096)
+            .filter(|&i| !scalars[i].is_zero() && !bases.identity[i])
+            .map(|i| i as u32)
+            .collect();
+        let bits = <P::ScalarField as PrimeField>::MODULUS_BIT_SIZE as usize;
+        let Some(plan) = Plan::new(scalars, &active, bits) else {
+            return Ok(Projective::<P>::zero());
+        };
+        drop(active);
+        let kernels = if P::LIMBS == 4 { &self.g1 } else { &self.g2 };
+        let windows = {
+            let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+            self.run(&plan, &bases.points, kernels, P::LIMBS)?
+        };
+        // Horner from the top window: Σ 2^(c·w) · W_w.
+        let point = 4 * P::LIMBS;
+        let mut total = Projective::<P>::zero();
+        for w in (0..plan.windows).rev() {
+            for _ in 0..plan.c {
+                total.double_in_place();
+            }
+            total += P::from_xyzz(&windows[w * point..(w + 1) * point]);
+        }
+        Ok(total)
+    }
+
+    /// Runs the plan's kernels; returns the windows' sums as XYZZ limbs.
+    fn run(
+        &self,
+        plan: &Plan,
+        bases: &CudaSlice<u64>,
+        k: &Kernels,
+        limbs: usize,
+    ) -> Result<Vec<u64>, GpuError> {
+        let s = &self.stream;
+        let point = (4 * limbs) as u64;
+        let entries = s.clone_htod(&plan.entries)?;
+        let mut dense = s.alloc_zeros::<u64>(plan.windows * plan.buckets * 4 * limbs)?;
+        let none = s.alloc_zeros::<u32>(1)?;
+        let mut previous: Option<CudaSlice<u64>> = None;
+        for (i, level) in plan.levels.iter().enumerate() {
+            let nseg = u32::try_from(level.segments()).map_err(|_| GpuError::TooMany(level.segments()))?;
+            let seg_off = s.clone_htod(&level.seg_off)?;
+            let (out_idx, use_idx) = match &level.out_idx {
+                Some(idx) => (Some(s.clone_htod(idx)?), 1u32),
+                None => (None, 0u32),
+            };
+            let idx = out_idx.as_ref().unwrap_or(&none);
+            let mut compact = match level.out_idx {
+                Some(_) => None,
+                None => Some(s.alloc_zeros::<u64>(level.segments() * 4 * limbs)?),
+            };
+            let out = match compact.as_mut() {
+                Some(c) => c,
+                None => &mut dense,
+            };
+            let cfg = grid(nseg);
+            if i == 0 {
+                let mut b = s.launch_builder(&k.acc_affine);
+                b.arg(bases).arg(&entries).arg(&seg_off).arg(idx).arg(&use_idx).arg(out).arg(&nseg);
+                // SAFETY: matches acc_affine_*(bases, entries, seg_off, out_idx, use_idx, out, nseg).
+                unsafe { b.launch(cfg) }?;
+            } else {
+                let input = previous.as_ref().ok_or(GpuError::Driver("reduction lost its input".into()))?;
+                let mut b = s.launch_builder(&k.acc_xyzz);
+                b.arg(input).arg(&seg_off).arg(idx).arg(&use_idx).arg(out).arg(&nseg);
+                // SAFETY: matches acc_xyzz_*(in, seg_off, out_idx, use_idx, out, nseg).
+                unsafe { b.launch(cfg) }?;
+            }
+            if compact.is_some() {
+                previous = compact;
+            }
+        }
+        let per_window = plan.buckets.div_ceil(CHUNK);
+        let total = plan.windows * per_window;
+        let mut chunk_sums = s.alloc_zeros::<u64>(total * 4 * limbs)?;
+        let (nb, chunk, pw, total32) = (
+            plan.buckets as u32,
+            CHUNK as u32,
+            per_window as u32,
+            total as u32,
+        );
+        let mut b = s.launch_builder(&k.chunks);
+        b.arg(&dense).arg(&nb).arg(&chunk).arg(&pw).arg(&mut chunk_sums).arg(&total32);
+        // SAFETY: matches chunks_*(buckets, nb, chunk, per_window, out, total).
+        unsafe { b.launch(grid(total32)) }?;
+        let nwin = plan.windows as u32;
+        let mut sums = s.alloc_zeros::<u64>(plan.windows * 4 * limbs)?;
+        let mut b = s.launch_builder(&k.windows);
+        b.arg(&chunk_sums).arg(&pw).arg(&mut sums).arg(&nwin);
+        // SAFETY: matches windows_*(chunk_sums, per_window, out, nwin).
+        unsafe { b.launch(grid(nwin)) }?;
+        let out = s.clone_dtoh(&sums)?;
+        debug_assert_eq!(out.len() as u64, plan.windows as u64 * point);
+        Ok(out)
+    }
+}
+
+/// One thread per item, [`BLOCK`] per block.
+fn grid(items: u32) -> LaunchConfig {
+    LaunchConfig {
+        grid_dim: (items.div_ceil(BLOCK).max(1), 1, 1),
+        block_dim: (BLOCK, 1, 1),
+        shared_mem_bytes: 0,
+    }
+}
+
+/// Device allocations of zero bytes are refused: an empty query uploads one unused limb.
+fn limbs_or_one(mut limbs: Vec<u64>) -> Vec<u64> {
+    if limbs.is_empty() {
+        limbs.push(0);
+    }
+    limbs
+}
