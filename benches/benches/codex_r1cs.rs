@@ -9,7 +9,8 @@
 //! `PROOFMESH_CODEX_R1CS=target/snarkjs-compare/circuit/proof_main_5.r1cs
 //!  PROOFMESH_CODEX_WTNS=target/snarkjs-compare/witness.wtns
 //!  cargo bench -p proofmesh-benches --bench codex_r1cs`
-//! Without them the bench says so and measures nothing.
+//! Without them the bench says so and measures nothing. With `--features gpu` and a GPU,
+//! `proofmesh_prove_gpu` (the same prover with its MSMs on the GPU) runs too.
 
 #![allow(
     missing_docs,
@@ -25,13 +26,12 @@ use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystemRef, LinearCombination, SynthesisError, Variable,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
-use proofmesh_benches::{random_slot_files, report_ratio};
+use proofmesh_benches::{measurement_time, random_slot_files, report_ratio};
 use proofmesh_circuits::CircuitParams;
 use proofmesh_prover::dataset::open_slots;
 use proofmesh_prover::{circuit_input, commit, Prover};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use std::time::Duration;
 
 /// circom's R1CS: wire 0 is the constant one, then the public signals, then the rest.
 struct R1csFile {
@@ -185,7 +185,7 @@ fn bench(c: &mut Criterion) {
     let group = "codex_statement_5_samples";
     let mut g = c.benchmark_group(group);
     g.sample_size(10);
-    g.measurement_time(Duration::from_secs(20));
+    g.measurement_time(measurement_time(20));
     g.bench_function("ark_groth16_codex_r1cs", |b| {
         b.iter(|| {
             Groth16::<Bn254>::create_random_proof_with_reduction(
@@ -202,8 +202,26 @@ fn bench(c: &mut Criterion) {
     g.bench_function("proofmesh_prove", |b| {
         b.iter(|| prover.prove(&input, &mut rng).unwrap())
     });
+    #[cfg(feature = "gpu")]
+    let gpu_prover = proofmesh_benches::open_gpu().map(|gpu| {
+        let params = *prover.params();
+        Prover::new(params, prover.proving_key().clone(), Default::default())
+            .unwrap()
+            .with_gpu(gpu)
+            .unwrap()
+    });
+    #[cfg(feature = "gpu")]
+    if let Some(gpu_prover) = &gpu_prover {
+        g.bench_function("proofmesh_prove_gpu", |b| {
+            b.iter(|| gpu_prover.prove(&input, &mut rng).unwrap())
+        });
+    }
     g.finish();
     report_ratio(group, "ark_groth16_codex_r1cs", "proofmesh_prove");
+    #[cfg(feature = "gpu")]
+    if gpu_prover.is_some() {
+        report_ratio(group, "ark_groth16_codex_r1cs", "proofmesh_prove_gpu");
+    }
 }
 
 criterion_group!(benches, bench);

@@ -5,12 +5,13 @@
 //! the default rayon pool. Sizes match the 5-sample proving key: 2^17 G1 (the `H` query),
 //! 2^16 G2 (the `B` query's non-identity points).
 //!
-//! `cargo bench -p proofmesh-benches --bench msm`
+//! `cargo bench -p proofmesh-benches --bench msm`; with `--features gpu` also the GPU MSM
+//! (`proofmesh_msm_gpu`, bases resident on the device) where a GPU is present.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use ark_bn254::Fr;
-use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
+use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::{PrimeField, UniformRand};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -38,12 +39,16 @@ fn bases<G: CurveGroup + PrimeGroup>(n: usize) -> Vec<G::Affine> {
 }
 
 /// arkworks' MSM against ours on `n` bases of one curve, random full-size scalars.
-fn compare<P: SWCurveConfig<ScalarField = Fr>>(
-    c: &mut Criterion,
-    group: &str,
-    n: usize,
-    rng: &mut ChaCha20Rng,
-) {
+#[cfg(feature = "gpu")]
+trait Curve: proofmesh_prover::groth16::gpu::GpuCurve<ScalarField = Fr> {}
+#[cfg(feature = "gpu")]
+impl<P: proofmesh_prover::groth16::gpu::GpuCurve<ScalarField = Fr>> Curve for P {}
+#[cfg(not(feature = "gpu"))]
+trait Curve: ark_ec::short_weierstrass::SWCurveConfig<ScalarField = Fr> {}
+#[cfg(not(feature = "gpu"))]
+impl<P: ark_ec::short_weierstrass::SWCurveConfig<ScalarField = Fr>> Curve for P {}
+
+fn compare<P: Curve>(c: &mut Criterion, group: &str, n: usize, rng: &mut ChaCha20Rng) {
     let bases: Vec<Affine<P>> = bases::<Projective<P>>(n);
     let scalars: Vec<Fr> = (0..n).map(|_| Fr::rand(rng)).collect();
     let ints: Vec<_> = scalars.iter().map(|s| s.into_bigint()).collect();
@@ -55,8 +60,24 @@ fn compare<P: SWCurveConfig<ScalarField = Fr>>(
     g.bench_function("proofmesh_msm", |b| {
         b.iter(|| msm(&[black_box(&bases)], &ints).unwrap())
     });
+    #[cfg(feature = "gpu")]
+    let gpu = proofmesh_benches::open_gpu();
+    #[cfg(feature = "gpu")]
+    if let Some(gpu) = &gpu {
+        // Bases resident on the device (as a proving key's are); scalars go up per call.
+        let on_gpu = gpu.upload(&[&bases]).unwrap();
+        let want = Projective::<P>::msm(&bases, &scalars).unwrap();
+        assert_eq!(gpu.msm(&on_gpu, &ints).unwrap(), want);
+        g.bench_function("proofmesh_msm_gpu", |b| {
+            b.iter(|| gpu.msm(black_box(&on_gpu), &ints).unwrap())
+        });
+    }
     g.finish();
     report_ratio(group, "ark_msm", "proofmesh_msm");
+    #[cfg(feature = "gpu")]
+    if gpu.is_some() {
+        report_ratio(group, "ark_msm", "proofmesh_msm_gpu");
+    }
 }
 
 fn bench_msm(c: &mut Criterion) {

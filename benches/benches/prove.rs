@@ -16,7 +16,7 @@
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use criterion::{criterion_group, criterion_main, Criterion};
-use proofmesh_benches::{random_slot_files, report_ratio};
+use proofmesh_benches::{measurement_time, random_slot_files, report_ratio};
 use proofmesh_circuits::gadgets::StorageProofCircuit;
 use proofmesh_circuits::{CircuitParams, Fr};
 use proofmesh_prover::dataset::open_slots;
@@ -24,7 +24,6 @@ use proofmesh_prover::{circuit_input, commit, prove_slot, NoProgress, ProveReque
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::hint::black_box;
-use std::time::Duration;
 
 fn params() -> CircuitParams {
     if std::env::var_os("PROOFMESH_BENCH_FULL").is_some() {
@@ -71,7 +70,7 @@ fn prove(c: &mut Criterion) {
     );
     let mut g = c.benchmark_group(&group_name);
     g.sample_size(10);
-    g.measurement_time(Duration::from_secs(20));
+    g.measurement_time(measurement_time(20));
     g.bench_function("ark_groth16_prove", |b| {
         b.iter(|| {
             let circuit = StorageProofCircuit::from_input(black_box(&input), params).unwrap();
@@ -81,6 +80,19 @@ fn prove(c: &mut Criterion) {
     g.bench_function("proofmesh_prove", |b| {
         b.iter(|| prover.prove(black_box(&input), &mut rng).unwrap())
     });
+    #[cfg(feature = "gpu")]
+    let gpu_prover = proofmesh_benches::open_gpu().map(|gpu| {
+        Prover::new(params, pk.clone(), Default::default())
+            .unwrap()
+            .with_gpu(gpu)
+            .unwrap()
+    });
+    #[cfg(feature = "gpu")]
+    if let Some(gpu_prover) = &gpu_prover {
+        g.bench_function("proofmesh_prove_gpu", |b| {
+            b.iter(|| gpu_prover.prove(black_box(&input), &mut rng).unwrap())
+        });
+    }
     g.bench_function("proofmesh_witness", |b| {
         b.iter(|| prover.witness(black_box(&input)).unwrap())
     });
@@ -102,6 +114,10 @@ fn prove(c: &mut Criterion) {
     });
     g.finish();
     report_ratio(&group_name, "ark_groth16_prove", "proofmesh_prove");
+    #[cfg(feature = "gpu")]
+    if gpu_prover.is_some() {
+        report_ratio(&group_name, "ark_groth16_prove", "proofmesh_prove_gpu");
+    }
 }
 
 criterion_group!(benches, prove);

@@ -7,6 +7,38 @@
 use proofmesh_circuits::slot::BLOCK_SIZE;
 use rand::RngCore;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Criterion's measurement time for the slow groups: `default_secs`, or
+/// `PROOFMESH_BENCH_SECS` (a device lease is short).
+pub fn measurement_time(default_secs: u64) -> Duration {
+    let secs = std::env::var("PROOFMESH_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_secs);
+    Duration::from_secs(secs)
+}
+
+/// The GPU for the `gpu` variants, or `None` (said on stderr) where there is none.
+#[cfg(feature = "gpu")]
+pub fn open_gpu() -> Option<std::sync::Arc<proofmesh_prover::groth16::gpu::GpuMsm>> {
+    match proofmesh_prover::groth16::gpu::GpuMsm::new(0) {
+        Ok(gpu) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("gpu: {}", gpu.device_name());
+            }
+            Some(std::sync::Arc::new(gpu))
+        }
+        Err(e) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("gpu: {e}; the GPU variants are not measured");
+            }
+            None
+        }
+    }
+}
 
 /// Slot files of random bytes, `blocks[i]` 64 KiB blocks each, as `dir/slot{i}.bin`: the
 /// datasets the proving benches commit to and prove from.

@@ -361,7 +361,7 @@ fn key_files_round_trip_and_every_defect_is_named() {
 #[test]
 fn assembly_equals_arkworks_for_the_same_randomisers() {
     use ark_groth16::Groth16;
-    use proofmesh_prover::groth16::assemble::{assemble, AssembleError};
+    use proofmesh_prover::groth16::assemble::{assemble, AssembleError, Msms};
     use proofmesh_prover::groth16::quotient::QuotientError;
     let (pk, prover) = keys();
     let (_dir, input) = input_for(2, 99);
@@ -380,8 +380,8 @@ fn assembly_equals_arkworks_for_the_same_randomisers() {
             r1cs.num_instance,
             r1cs.num_constraints,
             &full,
-            r,
-            s,
+            (r, s),
+            Msms::Cpu,
         )
         .unwrap();
         let ark = Groth16::<Bn254>::create_proof_with_reduction_and_matrices(
@@ -408,8 +408,8 @@ fn assembly_equals_arkworks_for_the_same_randomisers() {
         r1cs.num_instance,
         r1cs.num_constraints,
         &bad,
-        r,
-        r,
+        (r, r),
+        Msms::Cpu,
     )
     .unwrap_err();
     let first = r1cs.first_violation(&bad).unwrap();

@@ -16,6 +16,20 @@ use ark_groth16::{Proof, ProvingKey};
 use ark_relations::gr1cs::Matrix;
 use rayon::prelude::*;
 
+/// Where the MSMs run.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Msms<'a> {
+    /// On the CPU, one MSM at a time, each parallel over its windows.
+    #[default]
+    Cpu,
+    /// On a GPU holding the key's bases: `A`, `B₁`, `B₂` run while the CPU reduces to the QAP.
+    #[cfg(feature = "gpu")]
+    Gpu(&'a crate::groth16::gpu::GpuKey),
+    #[doc(hidden)]
+    #[cfg(not(feature = "gpu"))]
+    _Unused(std::marker::PhantomData<&'a ()>),
+}
+
 /// Why a proof could not be assembled: an assignment that violates a constraint, or (never
 /// for a key checked by `Prover::new`) a key that does not fit the circuit.
 #[derive(Debug, thiserror::Error)]
@@ -26,19 +40,24 @@ pub enum AssembleError {
     /// A query of the key does not match the assignment.
     #[error("proving key and assignment disagree: {0}")]
     Shape(#[from] MsmError),
+    /// The GPU failed (a driver error, out of device memory).
+    #[cfg(feature = "gpu")]
+    #[error("GPU: {0}")]
+    Gpu(#[from] crate::groth16::gpu::GpuError),
 }
 
 /// A Groth16 proof of `full_assignment = [1, public…, witness…]` under `pk` with the
-/// randomisers `r`, `s`. `matrices` are the circuit's `[A, B, C]`. Every constraint is checked
-/// on the way (see [`quotient`]): an unsatisfying assignment never reaches the MSMs.
+/// randomisers `(r, s)`. `matrices` are the circuit's `[A, B, C]`. Every constraint is checked
+/// on the way (see [`quotient`]): on the CPU an unsatisfying assignment never reaches the
+/// MSMs; on the GPU ([`Msms::Gpu`]) it fails the proof once the check ends.
 pub fn assemble(
     pk: &ProvingKey<Bn254>,
     matrices: &[Matrix<Fr>],
     num_instance: usize,
     num_constraints: usize,
     full_assignment: &[Fr],
-    r: Fr,
-    s: Fr,
+    (r, s): (Fr, Fr),
+    msms: Msms<'_>,
 ) -> Result<Proof<Bn254>, AssembleError> {
     // The assignment must cover every variable the key has (and the matrices index).
     if full_assignment.len() != pk.a_query.len() || full_assignment.len() < num_instance {
@@ -48,12 +67,31 @@ pub fn assemble(
         }
         .into());
     }
-    let h = quotient(matrices, num_instance, num_constraints, full_assignment)?;
     let z: Vec<_> = full_assignment
         .par_iter()
         .with_min_len(4096)
         .map(|x| x.into_bigint())
         .collect();
+    let check = || quotient(matrices, num_instance, num_constraints, full_assignment);
+    let (h, (a, b1, b2)) = match msms {
+        #[cfg(feature = "gpu")]
+        Msms::Gpu(key) => {
+            // The GPU takes A, B₁, B₂ while the CPU checks the constraints and runs the FFTs;
+            // an unsatisfied constraint still fails the proof.
+            let (h, abb) = rayon::join(check, || key.abb(&z));
+            (h?, abb?)
+        }
+        _ => {
+            // The constraint check first: an unsatisfying assignment never reaches an MSM.
+            let h = check()?;
+            // One MSM at a time, each parallel over its windows: running them side by side
+            // makes their buckets compete for the same caches.
+            let a = msm(&[&pk.a_query], &z)?;
+            let b1 = msm(&[&pk.b_g1_query], &z)?;
+            let b2 = msm(&[&pk.b_g2_query], &z)?;
+            (h, (a, b1, b2))
+        }
+    };
     // `L` and `H` in one MSM: the witness part of `z`, then `h` (the key has one point
     // fewer than the domain: the quotient has degree n − 2).
     let aux = z.get(num_instance..).unwrap_or_default();
@@ -63,13 +101,11 @@ pub fn assemble(
         .chain(h.par_iter().take(pk.h_query.len()).map(|x| x.into_bigint()))
         .collect();
     drop(h);
-
-    // One MSM at a time, each parallel over its windows: running them side by side makes
-    // their buckets compete for the same caches.
-    let a = msm(&[&pk.a_query], &z)?;
-    let b1 = msm(&[&pk.b_g1_query], &z)?;
-    let b2 = msm(&[&pk.b_g2_query], &z)?;
-    let lh = msm(&[&pk.l_query, &pk.h_query], &lh_scalars)?;
+    let lh = match msms {
+        #[cfg(feature = "gpu")]
+        Msms::Gpu(key) => key.lh(&lh_scalars)?,
+        _ => msm(&[&pk.l_query, &pk.h_query], &lh_scalars)?,
+    };
 
     let delta_g1: G1Projective = pk.delta_g1.into();
     let g_a = a + pk.vk.alpha_g1 + delta_g1 * r;

@@ -13,7 +13,7 @@
 //! MSMs → self-verification.
 
 use crate::error::{KeyError, ProverError};
-use crate::groth16::assemble::{assemble, AssembleError};
+use crate::groth16::assemble::{assemble, AssembleError, Msms};
 use crate::groth16::keys::params_text;
 use crate::groth16::quotient::QuotientError;
 use crate::groth16::setup::check_params;
@@ -93,6 +93,9 @@ pub struct Prover {
     circuit_id: CircuitId,
     r1cs: R1cs,
     vk: PreparedKey,
+    /// The key's bases on a GPU, when [`Prover::with_gpu`] put them there.
+    #[cfg(feature = "gpu")]
+    gpu: Option<crate::groth16::gpu::GpuKey>,
 }
 
 impl Prover {
@@ -131,7 +134,34 @@ impl Prover {
             vk: PreparedKey::new(&pk.vk),
             pk,
             r1cs,
+            #[cfg(feature = "gpu")]
+            gpu: None,
         })
+    }
+
+    /// Moves the MSMs of every later proof to `gpu`: uploads the key's bases (once) and
+    /// keeps them there. The proofs are the same points as on the CPU.
+    #[cfg(feature = "gpu")]
+    pub fn with_gpu(
+        mut self,
+        gpu: std::sync::Arc<crate::groth16::gpu::GpuMsm>,
+    ) -> Result<Self, crate::groth16::gpu::GpuError> {
+        self.gpu = Some(crate::groth16::gpu::GpuKey::upload(gpu, &self.pk)?);
+        Ok(self)
+    }
+
+    /// Where this prover's MSMs run (for [`assemble`] with this prover's key).
+    pub fn msms(&self) -> Msms<'_> {
+        #[cfg(feature = "gpu")]
+        if let Some(key) = &self.gpu {
+            return Msms::Gpu(key);
+        }
+        Msms::Cpu
+    }
+
+    /// Whether proofs run their MSMs on a GPU.
+    pub fn uses_gpu(&self) -> bool {
+        !matches!(self.msms(), Msms::Cpu)
     }
 
     /// The circuit parameters.
@@ -226,8 +256,8 @@ impl Prover {
             self.r1cs.num_instance,
             self.r1cs.num_constraints,
             full_assignment,
-            r,
-            s,
+            (r, s),
+            self.msms(),
         )
         .map_err(|e| match e {
             AssembleError::Quotient(QuotientError::Unsatisfied(constraint)) => {

@@ -16,7 +16,9 @@ use ark_bn254::{g1, g2, Fq, Fq2};
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
 use ark_ec::{AdditiveGroup, AffineRepr};
 use ark_ff::{BigInt, BigInteger, Field, PrimeField, Zero};
-use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg};
+use cudarc::driver::{
+    CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
+};
 use rayon::prelude::*;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
@@ -177,7 +179,9 @@ pub struct GpuMsm {
 
 impl std::fmt::Debug for GpuMsm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GpuMsm").field("device", &self.name).finish()
+        f.debug_struct("GpuMsm")
+            .field("device", &self.name)
+            .finish()
     }
 }
 
@@ -307,7 +311,8 @@ impl GpuMsm {
         let none = s.alloc_zeros::<u32>(1)?;
         let mut previous: Option<CudaSlice<u64>> = None;
         for (i, level) in plan.levels.iter().enumerate() {
-            let nseg = u32::try_from(level.segments()).map_err(|_| GpuError::TooMany(level.segments()))?;
+            let nseg =
+                u32::try_from(level.segments()).map_err(|_| GpuError::TooMany(level.segments()))?;
             let seg_off = s.clone_htod(&level.seg_off)?;
             let (out_idx, use_idx) = match &level.out_idx {
                 Some(idx) => (Some(s.clone_htod(idx)?), 1u32),
@@ -325,13 +330,26 @@ impl GpuMsm {
             let cfg = grid(nseg);
             if i == 0 {
                 let mut b = s.launch_builder(&k.acc_affine);
-                b.arg(bases).arg(&entries).arg(&seg_off).arg(idx).arg(&use_idx).arg(out).arg(&nseg);
+                b.arg(bases)
+                    .arg(&entries)
+                    .arg(&seg_off)
+                    .arg(idx)
+                    .arg(&use_idx)
+                    .arg(out)
+                    .arg(&nseg);
                 // SAFETY: matches acc_affine_*(bases, entries, seg_off, out_idx, use_idx, out, nseg).
                 unsafe { b.launch(cfg) }?;
             } else {
-                let input = previous.as_ref().ok_or(GpuError::Driver("reduction lost its input".into()))?;
+                let input = previous
+                    .as_ref()
+                    .ok_or(GpuError::Driver("reduction lost its input".into()))?;
                 let mut b = s.launch_builder(&k.acc_xyzz);
-                b.arg(input).arg(&seg_off).arg(idx).arg(&use_idx).arg(out).arg(&nseg);
+                b.arg(input)
+                    .arg(&seg_off)
+                    .arg(idx)
+                    .arg(&use_idx)
+                    .arg(out)
+                    .arg(&nseg);
                 // SAFETY: matches acc_xyzz_*(in, seg_off, out_idx, use_idx, out, nseg).
                 unsafe { b.launch(cfg) }?;
             }
@@ -349,7 +367,12 @@ impl GpuMsm {
             total as u32,
         );
         let mut b = s.launch_builder(&k.chunks);
-        b.arg(&dense).arg(&nb).arg(&chunk).arg(&pw).arg(&mut chunk_sums).arg(&total32);
+        b.arg(&dense)
+            .arg(&nb)
+            .arg(&chunk)
+            .arg(&pw)
+            .arg(&mut chunk_sums)
+            .arg(&total32);
         // SAFETY: matches chunks_*(buckets, nb, chunk, per_window, out, total).
         unsafe { b.launch(grid(total32)) }?;
         let nwin = plan.windows as u32;

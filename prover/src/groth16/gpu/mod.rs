@@ -13,3 +13,9 @@ mod device;
 
 #[cfg(feature = "gpu")]
 pub use device::{DeviceBases, GpuCurve, GpuError, GpuMsm};
+
+#[cfg(feature = "gpu")]
+mod key;
+
+#[cfg(feature = "gpu")]
+pub use key::GpuKey;

@@ -252,7 +252,11 @@ mod tests {
 
     #[test]
     fn heavy_buckets_take_several_levels() {
-        let groups = vec![(0, 1), (3, SEGMENT as u32 * SEGMENT as u32 * 3 + 1), (9, 17)];
+        let groups = vec![
+            (0, 1),
+            (3, SEGMENT as u32 * SEGMENT as u32 * 3 + 1),
+            (9, 17),
+        ];
         let levels = levels(groups);
         assert_eq!(levels.len(), 3); // 769 → 49 → 4 → 1 partial sums
         let last = levels.last().map(|l| l.out_idx.clone());
