@@ -19,6 +19,7 @@ use ark_ff::{BigInt, BigInteger, Field, PrimeField, Zero};
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
 };
+use cudarc::nvrtc::Ptx;
 use rayon::prelude::*;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
@@ -198,14 +199,32 @@ impl GpuMsm {
         }
         let ctx = CudaContext::new(ordinal)?;
         let (major, minor) = ctx.compute_capability()?;
-        let opts = cudarc::nvrtc::CompileOptions {
-            options: vec![format!("--gpu-architecture=compute_{major}{minor}")],
-            name: Some("proofmesh_msm.cu".into()),
-            ..Default::default()
+        let arch = format!("compute_{major}{minor}");
+        let cache = ptx_cache_path(&arch);
+        // A cached PTX for this source and architecture skips NVRTC (seconds per start);
+        // one that fails to load is recompiled.
+        let cached = cache
+            .as_ref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|src| ctx.load_module(Ptx::from_src(src)).ok());
+        let module = match cached {
+            Some(module) => module,
+            None => {
+                let opts = cudarc::nvrtc::CompileOptions {
+                    options: vec![format!("--gpu-architecture={arch}")],
+                    name: Some("proofmesh_msm.cu".into()),
+                    ..Default::default()
+                };
+                let ptx = cudarc::nvrtc::compile_ptx_with_opts(SOURCE, opts)
+                    .map_err(|e| GpuError::Compile(e.to_string()))?;
+                let src = ptx.to_src();
+                let module = ctx.load_module(Ptx::from_src(src.clone()))?;
+                if let Some(path) = &cache {
+                    store_ptx(path, &src);
+                }
+                module
+            }
         };
-        let ptx = cudarc::nvrtc::compile_ptx_with_opts(SOURCE, opts)
-            .map_err(|e| GpuError::Compile(e.to_string()))?;
-        let module = ctx.load_module(ptx)?;
         let kernels = |suffix: &str| -> Result<Kernels, GpuError> {
             Ok(Kernels {
                 acc_affine: module.load_function(&format!("acc_affine_{suffix}"))?,
@@ -384,6 +403,36 @@ impl GpuMsm {
         let out = s.clone_dtoh(&sums)?;
         debug_assert_eq!(out.len() as u64, plan.windows as u64 * point);
         Ok(out)
+    }
+}
+
+/// Where the compiled kernels for `arch` are kept: `$PROOFMESH_GPU_CACHE`, else
+/// `$XDG_CACHE_HOME/proofmesh` or `~/.cache/proofmesh`; named by a hash of the source, so a
+/// new build never loads old kernels.
+fn ptx_cache_path(arch: &str) -> Option<std::path::PathBuf> {
+    use sha2::{Digest, Sha256};
+    let dir = std::env::var_os("PROOFMESH_GPU_CACHE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|d| std::path::Path::new(&d).join("proofmesh"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache/proofmesh"))
+        })?;
+    let digest = Sha256::digest([SOURCE.as_bytes(), arch.as_bytes()].concat());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Some(dir.join(format!("msm-{arch}-{name}.ptx")))
+}
+
+/// Best effort: a cache that cannot be written only costs a compile next time.
+fn store_ptx(path: &std::path::Path, src: &str) {
+    let Some(dir) = path.parent() else { return };
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let ok = std::fs::create_dir_all(dir).is_ok()
+        && std::fs::write(&tmp, src).is_ok()
+        && std::fs::rename(&tmp, path).is_ok();
+    if !ok {
+        let _ = std::fs::remove_file(&tmp);
     }
 }
 
