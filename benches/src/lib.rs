@@ -26,7 +26,12 @@ pub fn open_gpu() -> Option<std::sync::Arc<proofmesh_prover::groth16::gpu::GpuMs
         Ok(gpu) => {
             #[allow(clippy::print_stderr)]
             {
-                eprintln!("gpu: {}", gpu.device_name());
+                eprintln!(
+                    "gpu: {} (kernels {})",
+                    gpu.device_name(),
+                    gpu.compile_time()
+                        .map_or("from the cache".into(), |t| format!("compiled in {t:.1?}"))
+                );
             }
             Some(std::sync::Arc::new(gpu))
         }

@@ -29,7 +29,15 @@ fn gpu() -> Arc<GpuMsm> {
 
 #[test]
 fn opening_the_gpu_without_a_driver_is_a_typed_error() {
-    match GpuMsm::new(0) {
+    let opened = GpuMsm::new(0);
+    if let Ok(gpu) = &opened {
+        eprintln!(
+            "{}: kernels compiled in {:?} (None: from the cache)",
+            gpu.device_name(),
+            gpu.compile_time()
+        );
+    }
+    match opened {
         // A GPU machine: the ignored tests below are the check there.
         Ok(gpu) => assert!(!gpu.device_name().is_empty()),
         Err(e) => assert!(
@@ -62,7 +70,7 @@ where
     Affine<P>: UniformRand,
 {
     for n in [1usize, 2, 100, 5_000, 70_000] {
-        let mut bases: Vec<Affine<P>> = (0..n).map(|_| Affine::<P>::rand(rng)).collect();
+        let mut bases = distinct_points::<P>(n, rng);
         // Repeated, opposite and identity bases.
         if n > 10 {
             bases[5] = bases[4];
@@ -92,10 +100,31 @@ where
             gpu.msm(&on_gpu, &ints).unwrap().into_affine(),
             want.into_affine()
         );
-        // A length mismatch is the CPU's typed error.
+        // A length mismatch is the CPU's typed error, and so is a plan for other bases.
         let e = gpu.msm(&on_gpu, &ints[1..]).unwrap_err();
         assert!(matches!(e, GpuError::Msm(MsmError::Length { .. })), "{e}");
+        let plan = gpu.plan(&on_gpu, &ints).unwrap();
+        let other = gpu.upload(&[&bases[..n - 1]]).unwrap();
+        let e = gpu.execute(&plan, &other).unwrap_err();
+        assert!(matches!(e, GpuError::Msm(MsmError::Length { .. })), "{e}");
     }
+}
+
+/// `n` distinct points, cheaply (a random G2 point costs a cofactor clearing): running sums
+/// of a random step from a random start.
+fn distinct_points<P: GpuCurve>(n: usize, rng: &mut ChaCha20Rng) -> Vec<Affine<P>>
+where
+    Affine<P>: UniformRand,
+{
+    let step: Projective<P> = Affine::<P>::rand(rng).into();
+    let mut acc: Projective<P> = Affine::<P>::rand(rng).into();
+    let points: Vec<Projective<P>> = (0..n)
+        .map(|_| {
+            acc += step;
+            acc
+        })
+        .collect();
+    Projective::<P>::normalize_batch(&points)
 }
 
 #[test]

@@ -10,7 +10,7 @@
 // signature. Each launch below passes exactly the parameters `msm.cu` declares.
 #![allow(unsafe_code)]
 
-use super::plan::{Plan, CHUNK, NEGATE};
+use super::plan::{Level, Plan, CHUNK, NEGATE};
 use crate::groth16::msm::{MsmError, ScalarInt};
 use ark_bn254::{g1, g2, Fq, Fq2};
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
@@ -159,13 +159,18 @@ impl<P: GpuCurve> DeviceBases<P> {
     pub fn is_empty(&self) -> bool {
         self.identity.is_empty()
     }
+
+    /// Whether `other` has its identity points where these bases have theirs (then a plan
+    /// made for one serves the other).
+    pub fn same_identities<Q: GpuCurve>(&self, other: &DeviceBases<Q>) -> bool {
+        self.identity == other.identity
+    }
 }
 
 struct Kernels {
     acc_affine: CudaFunction,
     acc_xyzz: CudaFunction,
     chunks: CudaFunction,
-    windows: CudaFunction,
 }
 
 /// A CUDA device ready to run MSMs over BN254 G1 and G2.
@@ -174,6 +179,8 @@ pub struct GpuMsm {
     g1: Kernels,
     g2: Kernels,
     name: String,
+    /// How long NVRTC took, or `None` when the kernels came from the cache.
+    compile_time: Option<std::time::Duration>,
     /// One MSM at a time: the device is saturated by one, and the stream is shared.
     busy: Mutex<()>,
 }
@@ -207,6 +214,8 @@ impl GpuMsm {
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok())
             .and_then(|src| ctx.load_module(Ptx::from_src(src)).ok());
+        let started = std::time::Instant::now();
+        let mut compile_time = None;
         let module = match cached {
             Some(module) => module,
             None => {
@@ -222,6 +231,7 @@ impl GpuMsm {
                 if let Some(path) = &cache {
                     store_ptx(path, &src);
                 }
+                compile_time = Some(started.elapsed());
                 module
             }
         };
@@ -230,7 +240,6 @@ impl GpuMsm {
                 acc_affine: module.load_function(&format!("acc_affine_{suffix}"))?,
                 acc_xyzz: module.load_function(&format!("acc_xyzz_{suffix}"))?,
                 chunks: module.load_function(&format!("chunks_{suffix}"))?,
-                windows: module.load_function(&format!("windows_{suffix}"))?,
             })
         };
         let name = ctx.name()?;
@@ -239,6 +248,7 @@ impl GpuMsm {
             g1: kernels("g1")?,
             g2: kernels("g2")?,
             name,
+            compile_time,
             busy: Mutex::new(()),
         })
     }
@@ -246,6 +256,11 @@ impl GpuMsm {
     /// The device's name, for logs.
     pub fn device_name(&self) -> &str {
         &self.name
+    }
+
+    /// How long compiling the kernels took at [`GpuMsm::new`] (`None`: loaded from the cache).
+    pub fn compile_time(&self) -> Option<std::time::Duration> {
+        self.compile_time
     }
 
     /// Uploads the concatenation of `parts` (a proving-key query, or `L ‖ H`).
@@ -280,6 +295,18 @@ impl GpuMsm {
         bases: &DeviceBases<P>,
         scalars: &[ScalarInt<P>],
     ) -> Result<Projective<P>, GpuError> {
+        let plan = self.plan(bases, scalars)?;
+        self.execute(&plan, bases)
+    }
+
+    /// The host half of an MSM (digits, the sort by bucket, the reduction levels) for
+    /// `scalars` over `bases`. A plan serves every query with the same identity bases as
+    /// `bases` (Groth16's `B` in G1 and G2).
+    pub fn plan<P: GpuCurve>(
+        &self,
+        bases: &DeviceBases<P>,
+        scalars: &[ScalarInt<P>],
+    ) -> Result<GpuPlan, GpuError> {
         if bases.len() != scalars.len() {
             return Err(MsmError::Length {
                 bases: bases.len(),
@@ -294,14 +321,32 @@ impl GpuMsm {
             .map(|i| i as u32)
             .collect();
         let bits = <P::ScalarField as PrimeField>::MODULUS_BIT_SIZE as usize;
-        let Some(plan) = Plan::new(scalars, &active, bits) else {
+        Ok(GpuPlan {
+            plan: Plan::new(scalars, &active, bits),
+            terms: scalars.len(),
+        })
+    }
+
+    /// The device half: runs `plan` over `bases` (of the same length as the plan's scalars).
+    pub fn execute<P: GpuCurve>(
+        &self,
+        plan: &GpuPlan,
+        bases: &DeviceBases<P>,
+    ) -> Result<Projective<P>, GpuError> {
+        if bases.len() != plan.terms {
+            return Err(MsmError::Length {
+                bases: bases.len(),
+                scalars: plan.terms,
+            }
+            .into());
+        }
+        let Some(plan) = &plan.plan else {
             return Ok(Projective::<P>::zero());
         };
-        drop(active);
         let kernels = if P::LIMBS == 4 { &self.g1 } else { &self.g2 };
         let windows = {
             let _one_at_a_time = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-            self.run(&plan, &bases.points, kernels, P::LIMBS)?
+            self.run(plan, &bases.points, kernels, P::LIMBS)?
         };
         // Horner from the top window: Σ 2^(c·w) · W_w.
         let point = 4 * P::LIMBS;
@@ -324,61 +369,25 @@ impl GpuMsm {
         limbs: usize,
     ) -> Result<Vec<u64>, GpuError> {
         let s = &self.stream;
-        let point = (4 * limbs) as u64;
+        let point = 4 * limbs;
         let entries = s.clone_htod(&plan.entries)?;
-        let mut dense = s.alloc_zeros::<u64>(plan.windows * plan.buckets * 4 * limbs)?;
-        let none = s.alloc_zeros::<u32>(1)?;
-        let mut previous: Option<CudaSlice<u64>> = None;
-        for (i, level) in plan.levels.iter().enumerate() {
-            let nseg =
-                u32::try_from(level.segments()).map_err(|_| GpuError::TooMany(level.segments()))?;
-            let seg_off = s.clone_htod(&level.seg_off)?;
-            let (out_idx, use_idx) = match &level.out_idx {
-                Some(idx) => (Some(s.clone_htod(idx)?), 1u32),
-                None => (None, 0u32),
-            };
-            let idx = out_idx.as_ref().unwrap_or(&none);
-            let mut compact = match level.out_idx {
-                Some(_) => None,
-                None => Some(s.alloc_zeros::<u64>(level.segments() * 4 * limbs)?),
-            };
-            let out = match compact.as_mut() {
-                Some(c) => c,
-                None => &mut dense,
-            };
-            let cfg = grid(nseg);
-            if i == 0 {
-                let mut b = s.launch_builder(&k.acc_affine);
-                b.arg(bases)
-                    .arg(&entries)
-                    .arg(&seg_off)
-                    .arg(idx)
-                    .arg(&use_idx)
-                    .arg(out)
-                    .arg(&nseg);
-                // SAFETY: matches acc_affine_*(bases, entries, seg_off, out_idx, use_idx, out, nseg).
-                unsafe { b.launch(cfg) }?;
-            } else {
-                let input = previous
-                    .as_ref()
-                    .ok_or(GpuError::Driver("reduction lost its input".into()))?;
-                let mut b = s.launch_builder(&k.acc_xyzz);
-                b.arg(input)
-                    .arg(&seg_off)
-                    .arg(idx)
-                    .arg(&use_idx)
-                    .arg(out)
-                    .arg(&nseg);
-                // SAFETY: matches acc_xyzz_*(in, seg_off, out_idx, use_idx, out, nseg).
-                unsafe { b.launch(cfg) }?;
-            }
-            if compact.is_some() {
-                previous = compact;
-            }
-        }
+        let mut dense = s.alloc_zeros::<u64>(plan.windows * plan.buckets * point)?;
+        // Buckets: sorted entries → partial sums → one point per bucket, in `dense`.
+        self.reduce(
+            &plan.levels,
+            Input::Affine {
+                bases,
+                entries: &entries,
+            },
+            &mut dense,
+            k,
+            point,
+        )?;
+        drop(entries);
+        // Chunks of buckets: Σ (k + 1)·B_k per chunk.
         let per_window = plan.buckets.div_ceil(CHUNK);
         let total = plan.windows * per_window;
-        let mut chunk_sums = s.alloc_zeros::<u64>(total * 4 * limbs)?;
+        let mut chunk_sums = s.alloc_zeros::<u64>(total * point)?;
         let (nb, chunk, pw, total32) = (
             plan.buckets as u32,
             CHUNK as u32,
@@ -394,16 +403,105 @@ impl GpuMsm {
             .arg(&total32);
         // SAFETY: matches chunks_*(buckets, nb, chunk, per_window, out, total).
         unsafe { b.launch(grid(total32)) }?;
-        let nwin = plan.windows as u32;
-        let mut sums = s.alloc_zeros::<u64>(plan.windows * 4 * limbs)?;
-        let mut b = s.launch_builder(&k.windows);
-        b.arg(&chunk_sums).arg(&pw).arg(&mut sums).arg(&nwin);
-        // SAFETY: matches windows_*(chunk_sums, per_window, out, nwin).
-        unsafe { b.launch(grid(nwin)) }?;
-        let out = s.clone_dtoh(&sums)?;
-        debug_assert_eq!(out.len() as u64, plan.windows as u64 * point);
-        Ok(out)
+        drop(dense);
+        // Windows: the chunk sums of each window, reduced like buckets.
+        let mut sums = s.alloc_zeros::<u64>(plan.windows * point)?;
+        self.reduce(
+            &plan.window_levels,
+            Input::Xyzz(&chunk_sums),
+            &mut sums,
+            k,
+            point,
+        )?;
+        Ok(s.clone_dtoh(&sums)?)
     }
+
+    /// Runs segmented reduction `levels` from `input`; the last level writes into `out`.
+    fn reduce(
+        &self,
+        levels: &[Level],
+        input: Input<'_>,
+        out: &mut CudaSlice<u64>,
+        k: &Kernels,
+        point: usize,
+    ) -> Result<(), GpuError> {
+        let s = &self.stream;
+        let none = s.alloc_zeros::<u32>(1)?;
+        let mut previous: Option<CudaSlice<u64>> = None;
+        for (i, level) in levels.iter().enumerate() {
+            let nseg =
+                u32::try_from(level.segments()).map_err(|_| GpuError::TooMany(level.segments()))?;
+            let seg_off = s.clone_htod(&level.seg_off)?;
+            let (out_idx, use_idx) = match &level.out_idx {
+                Some(idx) => (Some(s.clone_htod(idx)?), 1u32),
+                None => (None, 0u32),
+            };
+            let idx = out_idx.as_ref().unwrap_or(&none);
+            let mut compact = match level.out_idx {
+                Some(_) => None,
+                None => Some(s.alloc_zeros::<u64>(level.segments() * point)?),
+            };
+            let dst = match compact.as_mut() {
+                Some(c) => c,
+                None => &mut *out,
+            };
+            let cfg = grid(nseg);
+            let xyzz_source = match (i, &input) {
+                (0, Input::Xyzz(first)) => Some(*first),
+                (0, Input::Affine { .. }) => None,
+                _ => previous.as_ref(),
+            };
+            match (i, &input, xyzz_source) {
+                (0, Input::Affine { bases, entries }, _) => {
+                    let mut b = s.launch_builder(&k.acc_affine);
+                    b.arg(*bases)
+                        .arg(*entries)
+                        .arg(&seg_off)
+                        .arg(idx)
+                        .arg(&use_idx)
+                        .arg(dst)
+                        .arg(&nseg);
+                    // SAFETY: matches acc_affine_*(bases, entries, seg_off, out_idx, use_idx,
+                    // out, nseg).
+                    unsafe { b.launch(cfg) }?;
+                }
+                (_, _, Some(first)) => {
+                    let mut b = s.launch_builder(&k.acc_xyzz);
+                    b.arg(first)
+                        .arg(&seg_off)
+                        .arg(idx)
+                        .arg(&use_idx)
+                        .arg(dst)
+                        .arg(&nseg);
+                    // SAFETY: matches acc_xyzz_*(in, seg_off, out_idx, use_idx, out, nseg).
+                    unsafe { b.launch(cfg) }?;
+                }
+                _ => return Err(GpuError::Driver("a reduction level lost its input".into())),
+            }
+            if compact.is_some() {
+                previous = compact;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the first level of a reduction reads.
+enum Input<'a> {
+    /// Bases gathered (and negated) through sorted entries.
+    Affine {
+        bases: &'a CudaSlice<u64>,
+        entries: &'a CudaSlice<u32>,
+    },
+    /// XYZZ points, in order.
+    Xyzz(&'a CudaSlice<u64>),
+}
+
+/// The host half of one MSM ([`GpuMsm::plan`]), to run with [`GpuMsm::execute`].
+#[derive(Debug)]
+pub struct GpuPlan {
+    plan: Option<Plan>,
+    terms: usize,
 }
 
 /// Where the compiled kernels for `arch` are kept: `$PROOFMESH_GPU_CACHE`, else

@@ -12,7 +12,7 @@ pub(crate) mod plan;
 mod device;
 
 #[cfg(feature = "gpu")]
-pub use device::{DeviceBases, GpuCurve, GpuError, GpuMsm};
+pub use device::{DeviceBases, GpuCurve, GpuError, GpuMsm, GpuPlan};
 
 #[cfg(feature = "gpu")]
 mod key;

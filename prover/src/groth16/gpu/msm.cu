@@ -7,7 +7,8 @@
 //   acc_affine_*  one thread per segment of sorted (±base) entries -> one XYZZ partial sum
 //   acc_xyzz_*    one thread per segment of partial sums          -> one XYZZ partial sum
 //   chunks_*      one thread per chunk of a window's buckets      -> Σ (k+1)·B_k of the chunk
-//   windows_*     one thread per window                           -> Σ of its chunks
+//
+// (a window's chunk sums are then reduced to one point by acc_xyzz levels).
 //
 // Field elements are 4 little-endian 64-bit limbs in Montgomery form with R = 2^256,
 // exactly arkworks' in-memory representation, so points travel without conversion.
@@ -434,21 +435,6 @@ DEV void chunks(const u64 *buckets, u32 nb, u32 chunk, u32 per_window, u64 *out,
   store_xyzz(out + (u64)t * (4 * n), acc);
 }
 
-template <typename F>
-DEV void windows(const u64 *chunk_sums, u32 per_window, u64 *out, u32 nwin) {
-  u32 w = TID;
-  if (w >= nwin) return;
-  const int n = Limbs<F>::N;
-  Xyzz<F> acc;
-  set_identity(acc);
-  for (u32 j = 0; j < per_window; j++) {
-    Xyzz<F> q;
-    load_xyzz(q, chunk_sums + ((u64)w * per_window + j) * (4 * n));
-    add_xyzz(acc, q);
-  }
-  store_xyzz(out + (u64)w * (4 * n), acc);
-}
-
 // ---------------------------------------------------------------- entry points
 
 #define MSM_KERNELS(SUFFIX, F)                                                              \
@@ -463,9 +449,6 @@ DEV void windows(const u64 *chunk_sums, u32 per_window, u64 *out, u32 nwin) {
   KERNEL void chunks_##SUFFIX(const u64 *buckets, u32 nb, u32 chunk, u32 per_window,        \
                               u64 *out, u32 total) {                                        \
     chunks<F>(buckets, nb, chunk, per_window, out, total);                                  \
-  }                                                                                         \
-  KERNEL void windows_##SUFFIX(const u64 *chunk_sums, u32 per_window, u64 *out, u32 nwin) { \
-    windows<F>(chunk_sums, per_window, out, nwin);                                          \
   }
 
 MSM_KERNELS(g1, Fp)

@@ -16,8 +16,10 @@ use rayon::prelude::*;
 /// many threads, large enough that partial sums stay few.
 pub(crate) const SEGMENT: usize = 16;
 
-/// Buckets one GPU thread walks in the bucket reduction (`chunks` kernel).
-pub(crate) const CHUNK: usize = 32;
+/// Buckets one GPU thread walks in the bucket reduction (`chunks` kernel): short, so the
+/// reduction spreads over many threads (its serial chain is `2·CHUNK` additions plus a
+/// `c`-bit multiplication).
+pub(crate) const CHUNK: usize = 8;
 
 /// Bit 31 of an entry: the base enters negated.
 pub(crate) const NEGATE: u32 = 1 << 31;
@@ -36,6 +38,9 @@ pub(crate) struct Plan {
     /// Reduction levels: the first runs over `entries`, each next one over the previous
     /// level's outputs; the last writes into the dense bucket array.
     pub(crate) levels: Vec<Level>,
+    /// Reduction levels from the chunk sums (`windows × ⌈buckets / CHUNK⌉`) to one point
+    /// per window.
+    pub(crate) window_levels: Vec<Level>,
 }
 
 /// One level of segmented reduction.
@@ -118,12 +123,15 @@ impl Plan {
                 }
             }
         }
+        let per_window = buckets.div_ceil(CHUNK) as u32;
+        let window_groups = (0..windows as u32).map(|w| (w, per_window)).collect();
         Some(Self {
             c,
             windows,
             buckets,
             entries,
             levels: levels(groups),
+            window_levels: levels(window_groups),
         })
     }
 }
@@ -166,9 +174,30 @@ mod tests {
     use ark_ff::{PrimeField, UniformRand, Zero};
     use rand::SeedableRng;
 
+    /// Segmented reduction `levels` of `input` into `out_len` slots, as the kernels run it.
+    fn reduce(levels: &[Level], mut input: Vec<G1Projective>, out_len: usize) -> Vec<G1Projective> {
+        let mut out = vec![G1Projective::zero(); out_len];
+        for level in levels {
+            let sums: Vec<G1Projective> = level
+                .seg_off
+                .windows(2)
+                .map(|r| input[r[0] as usize..r[1] as usize].iter().sum())
+                .collect();
+            match &level.out_idx {
+                Some(idx) => {
+                    for (s, &o) in sums.iter().zip(idx) {
+                        out[o as usize] = *s;
+                    }
+                }
+                None => input = sums,
+            }
+        }
+        out
+    }
+
     /// Runs the plan the way the kernels do, with arkworks points.
     fn execute(plan: &Plan, bases: &[G1Affine]) -> G1Projective {
-        let mut input: Vec<G1Projective> = plan
+        let input: Vec<G1Projective> = plan
             .entries
             .iter()
             .map(|&e| {
@@ -180,28 +209,10 @@ mod tests {
                 }
             })
             .collect();
-        let mut dense = vec![G1Projective::zero(); plan.windows * plan.buckets];
-        for level in &plan.levels {
-            let sums: Vec<G1Projective> = level
-                .seg_off
-                .windows(2)
-                .map(|r| input[r[0] as usize..r[1] as usize].iter().sum())
-                .collect();
-            match &level.out_idx {
-                Some(idx) => {
-                    for (s, &o) in sums.iter().zip(idx) {
-                        dense[o as usize] = *s;
-                    }
-                }
-                None => input = sums,
-            }
-        }
-        // chunks + windows kernels.
-        let mut total = G1Projective::zero();
-        for w in (0..plan.windows).rev() {
-            for _ in 0..plan.c {
-                total.double_in_place();
-            }
+        let dense = reduce(&plan.levels, input, plan.windows * plan.buckets);
+        // chunks kernel, then the window levels.
+        let mut chunk_sums = Vec::new();
+        for w in 0..plan.windows {
             let buckets = &dense[w * plan.buckets..(w + 1) * plan.buckets];
             for (j, chunk) in buckets.chunks(CHUNK).enumerate() {
                 let (mut run, mut acc) = (G1Projective::zero(), G1Projective::zero());
@@ -209,8 +220,16 @@ mod tests {
                     run += b;
                     acc += run;
                 }
-                total += acc + run * Fr::from((j * CHUNK) as u64);
+                chunk_sums.push(acc + run * Fr::from((j * CHUNK) as u64));
             }
+        }
+        let sums = reduce(&plan.window_levels, chunk_sums, plan.windows);
+        let mut total = G1Projective::zero();
+        for sum in sums.iter().rev() {
+            for _ in 0..plan.c {
+                total.double_in_place();
+            }
+            total += sum;
         }
         total
     }
