@@ -156,6 +156,37 @@ fn setup_prove_verify_through_the_binary() {
     }
 }
 
+/// `--gpu` proves (with the same proof semantics) where the build has the feature and the
+/// machine a GPU; elsewhere it exits 2 saying why and writes nothing. `PROOFMESH_EXPECT_GPU=1`
+/// (set by `benches/gpu/device-check.sh`) makes the GPU mandatory.
+#[test]
+fn prove_with_gpu_proves_or_says_why_not() {
+    let keys = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let slots = slots(dir.path());
+    let out = dir.path().join("proof");
+    let args = ["--slot-index", "0", "--entropy", "77", "--gpu"];
+    let o = prove(keys, &out, &args, &slots);
+    let expect_gpu = std::env::var_os("PROOFMESH_EXPECT_GPU").is_some();
+    match o.status.code() {
+        Some(0) if cfg!(feature = "gpu") => {
+            let o = verify(keys, &out.join("proof.json"), &out.join("public.json"));
+            assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+            assert!(stdout(&o).starts_with("valid"), "{}", stdout(&o));
+        }
+        Some(2) if !expect_gpu => {
+            let why = stderr(&o);
+            if cfg!(feature = "gpu") {
+                assert!(why.contains("--gpu") && why.contains("CUDA"), "{why}");
+            } else {
+                assert!(why.contains("no GPU support"), "{why}");
+            }
+            assert!(!out.exists(), "nothing may be written");
+        }
+        code => panic!("exit {code:?}: {}", stderr(&o)),
+    }
+}
+
 #[test]
 fn a_flipped_byte_in_a_sampled_cell_is_refused_and_nothing_is_written() {
     let keys = keys();

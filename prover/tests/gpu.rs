@@ -40,6 +40,8 @@ fn opening_the_gpu_without_a_driver_is_a_typed_error() {
     match opened {
         // A GPU machine: the ignored tests below are the check there.
         Ok(gpu) => assert!(!gpu.device_name().is_empty()),
+        // `PROOFMESH_EXPECT_GPU=1` (the device check) makes the GPU mandatory.
+        Err(e) if std::env::var_os("PROOFMESH_EXPECT_GPU").is_some() => panic!("no GPU: {e}"),
         Err(e) => assert!(
             matches!(
                 e,

@@ -8,7 +8,7 @@ use proofmesh_circuits::field::fr_to_decimal;
 use proofmesh_circuits::Fr;
 use proofmesh_prover::dataset::open_slots;
 use proofmesh_prover::groth16::{load_prover, proof_to_bytes, read_header};
-use proofmesh_prover::{prove_slot, Progress, ProveRequest, Stage};
+use proofmesh_prover::{prove_slot, Progress, ProveRequest, Prover, Stage};
 use proofmesh_verifier::snarkjs::{proof_to_json, public_inputs_to_json};
 use rand::rngs::OsRng;
 use std::io::IsTerminal;
@@ -53,6 +53,11 @@ pub(crate) struct Args {
     /// Refuse keys made for another sample count.
     #[arg(long, value_name = "K")]
     samples: Option<usize>,
+    /// Run Groth16's multi-scalar multiplications on an NVIDIA GPU (device 0). Needs a
+    /// build with `--features gpu`, an NVIDIA driver and NVRTC (libnvrtc); without them,
+    /// exit 2: nothing is proven on the CPU in its place. The proof is the same either way.
+    #[arg(long)]
+    gpu: bool,
     /// Directory for proof.json, public.json and proof.bin (created if missing).
     #[arg(long, value_name = "PROOF_DIR")]
     out: PathBuf,
@@ -76,6 +81,12 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let bars = Bars::new();
     bars.spin("loading keys".into());
     let prover = load_prover(&pk_path, &vk_path, Some(&header.params))?;
+    let prover = if a.gpu {
+        bars.spin("uploading the key to the GPU".into());
+        on_gpu(prover)?
+    } else {
+        prover
+    };
     let request = ProveRequest {
         slot_index: a.slot_index,
         entropy: a.entropy,
@@ -111,6 +122,27 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         a.out.join("proof.bin").display(),
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `prover` with its MSMs on GPU 0 and the key's bases uploaded.
+#[cfg(feature = "gpu")]
+fn on_gpu(prover: Prover) -> anyhow::Result<Prover> {
+    use proofmesh_prover::groth16::gpu::GpuMsm;
+    let gpu = GpuMsm::new(0).context("--gpu")?;
+    tracing::info!(
+        device = gpu.device_name(),
+        compile_ms = gpu.compile_time().map(|t| t.as_millis()),
+        "proving with GPU MSMs"
+    );
+    Ok(prover.with_gpu(std::sync::Arc::new(gpu)).context("--gpu")?)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn on_gpu(_: Prover) -> anyhow::Result<Prover> {
+    anyhow::bail!(
+        "--gpu: this build has no GPU support; build with \
+         `cargo build --release -p proofmesh-node --features gpu`"
+    )
 }
 
 /// Progress on stderr while it is a terminal (a bar while hashing blocks, a spinner naming

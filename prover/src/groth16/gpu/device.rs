@@ -37,13 +37,13 @@ pub enum GpuError {
     #[error("no CUDA driver (libcuda) found: the GPU prover needs an NVIDIA driver")]
     NoDriver,
     /// No NVRTC library to compile the kernels with.
-    #[error("no NVRTC library (libnvrtc) found: install the CUDA runtime compiler, or add its directory to LD_LIBRARY_PATH")]
+    #[error("no NVRTC library (libnvrtc, CUDA's runtime compiler) found: install it, or add its directory to LD_LIBRARY_PATH")]
     NoNvrtc,
     /// A CUDA driver call failed (no device, out of memory, a failed launch).
     #[error("CUDA: {0}")]
     Driver(String),
     /// NVRTC refused the kernels.
-    #[error("compiling the GPU kernels: {0}")]
+    #[error("compiling the CUDA kernels: {0}")]
     Compile(String),
     /// The MSM's shape is wrong (lengths), as on the CPU.
     #[error(transparent)]
