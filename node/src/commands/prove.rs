@@ -134,7 +134,7 @@ fn on_gpu(prover: Prover) -> anyhow::Result<Prover> {
         compile_ms = gpu.compile_time().map(|t| t.as_millis()),
         "proving with GPU MSMs"
     );
-    Ok(prover.with_gpu(std::sync::Arc::new(gpu)).context("--gpu")?)
+    prover.with_gpu(std::sync::Arc::new(gpu)).context("--gpu")
 }
 
 #[cfg(not(feature = "gpu"))]
