@@ -148,6 +148,10 @@ pub struct ProverSection {
     /// Also announce the dataset (this provider is its owner).
     #[serde(default)]
     pub announce: bool,
+    /// Prove with the MSMs on GPU 0 (a build with `--features gpu`); the node refuses to
+    /// start when it cannot.
+    #[serde(default)]
+    pub gpu: bool,
     /// Fault injection for demos and tests: held slots this provider deliberately does not
     /// prove (watch Missing → Lost → repair request).
     #[serde(default)]

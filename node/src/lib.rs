@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod devnet;
+pub mod gpu;
 pub mod grpc;
 pub mod keys;
 pub mod metrics;

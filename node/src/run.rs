@@ -200,6 +200,12 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
             .await
             .map_err(|e| NodeError::Setup(format!("loading the prover: {e}")))?;
             let (prover, slots) = loaded.map_err(crate::prover_node::ProverNodeError::from)?;
+            let prover = if p.gpu {
+                tokio::task::block_in_place(|| crate::gpu::prover_on_gpu(prover))
+                    .map_err(|e| NodeError::Setup(e.to_string()))?
+            } else {
+                prover
+            };
             let setup = ProverSetup {
                 prover,
                 slots,

@@ -177,7 +177,7 @@ fn prove_with_gpu_proves_or_says_why_not() {
         Some(2) if !expect_gpu => {
             let why = stderr(&o);
             if cfg!(feature = "gpu") {
-                assert!(why.contains("--gpu") && why.contains("CUDA"), "{why}");
+                assert!(why.contains("gpu:") && why.contains("CUDA"), "{why}");
             } else {
                 assert!(why.contains("no GPU support"), "{why}");
             }

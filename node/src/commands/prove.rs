@@ -8,7 +8,7 @@ use proofmesh_circuits::field::fr_to_decimal;
 use proofmesh_circuits::Fr;
 use proofmesh_prover::dataset::open_slots;
 use proofmesh_prover::groth16::{load_prover, proof_to_bytes, read_header};
-use proofmesh_prover::{prove_slot, Progress, ProveRequest, Prover, Stage};
+use proofmesh_prover::{prove_slot, Progress, ProveRequest, Stage};
 use proofmesh_verifier::snarkjs::{proof_to_json, public_inputs_to_json};
 use rand::rngs::OsRng;
 use std::io::IsTerminal;
@@ -83,7 +83,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let prover = load_prover(&pk_path, &vk_path, Some(&header.params))?;
     let prover = if a.gpu {
         bars.spin("uploading the key to the GPU".into());
-        on_gpu(prover)?
+        proofmesh_node::gpu::prover_on_gpu(prover)?
     } else {
         prover
     };
@@ -122,27 +122,6 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         a.out.join("proof.bin").display(),
     ))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `prover` with its MSMs on GPU 0 and the key's bases uploaded.
-#[cfg(feature = "gpu")]
-fn on_gpu(prover: Prover) -> anyhow::Result<Prover> {
-    use proofmesh_prover::groth16::gpu::GpuMsm;
-    let gpu = GpuMsm::new(0).context("--gpu")?;
-    tracing::info!(
-        device = gpu.device_name(),
-        compile_ms = gpu.compile_time().map(|t| t.as_millis()),
-        "proving with GPU MSMs"
-    );
-    prover.with_gpu(std::sync::Arc::new(gpu)).context("--gpu")
-}
-
-#[cfg(not(feature = "gpu"))]
-fn on_gpu(_: Prover) -> anyhow::Result<Prover> {
-    anyhow::bail!(
-        "--gpu: this build has no GPU support; build with \
-         `cargo build --release -p proofmesh-node --features gpu`"
-    )
 }
 
 /// Progress on stderr while it is a terminal (a bar while hashing blocks, a spinner naming
