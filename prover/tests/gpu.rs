@@ -79,7 +79,12 @@ where
             bases[6] = -bases[4];
             bases[7] = Affine::<P>::zero();
         }
-        let fr = scalars(n, rng);
+        let mut fr = scalars(n, rng);
+        if n > 10 {
+            // The repeated and opposite bases with equal scalars: the device must double
+            // (4 + 5) and cancel (+ 6) within one bucket.
+            fr[4..7].fill(Fr::from(3u64));
+        }
         let ints: Vec<_> = fr.iter().map(|s| s.into_bigint()).collect();
         let want = Projective::<P>::msm(&bases, &fr).unwrap();
         // Split across two parts, as L ‖ H is.
@@ -109,6 +114,15 @@ where
         let other = gpu.upload(&[&bases[..n - 1]]).unwrap();
         let e = gpu.execute(&plan, &other).unwrap_err();
         assert!(matches!(e, GpuError::Msm(MsmError::Length { .. })), "{e}");
+        // Same length, an identity point elsewhere: the plan is refused, not misapplied.
+        if n > 10 {
+            let mut moved = bases.clone();
+            moved[7] = bases[8];
+            moved[9] = Affine::<P>::zero();
+            let moved = gpu.upload(&[&moved]).unwrap();
+            let e = gpu.execute(&plan, &moved).unwrap_err();
+            assert!(matches!(e, GpuError::PlanMismatch), "{e}");
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub enum Msms<'a> {
     #[default]
     Cpu,
     /// On a GPU holding the key's bases: `A`, `B₁`, `B₂` run while the CPU reduces to the QAP.
+    /// The key must be the one uploaded from `pk` (as `Prover::msms` gives it): another key's
+    /// bases give another (invalid) proof.
     #[cfg(feature = "gpu")]
     Gpu(&'a crate::groth16::gpu::GpuKey),
     #[doc(hidden)]

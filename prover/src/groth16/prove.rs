@@ -10,7 +10,8 @@
 //!
 //! Fail-fast order for one proof: native check of the input (`CircuitInput::check`, a few
 //! hundred hashes) → witness synthesis → constraint check (in the QAP reduction) → FFTs and
-//! MSMs → self-verification.
+//! MSMs → self-verification. With a GPU ([`Prover::with_gpu`]) the `A` and `B` MSMs run on the
+//! device during the constraint check; a violated constraint still fails the proof.
 
 use crate::error::{KeyError, ProverError};
 use crate::groth16::assemble::{assemble, AssembleError, Msms};
@@ -229,7 +230,7 @@ impl Prover {
         progress.stage(Stage::Witness);
         let full = self.witness(input)?;
         progress.stage(Stage::Groth16);
-        // The constraint check runs inside the QAP reduction, before any MSM.
+        // The constraint check runs inside the QAP reduction (on the CPU path before any MSM).
         let proof = self.prove_assignment(&full, rng)?;
         if !self
             .vk
@@ -242,7 +243,7 @@ impl Prover {
     }
 
     /// Groth16 from a full assignment: every constraint is checked (a violation is
-    /// [`ProverError::Unsatisfied`], before any MSM), the proof is not verified (see
+    /// [`ProverError::Unsatisfied`], on the CPU before any MSM), the proof is not verified (see
     /// [`Prover::prove`]).
     pub fn prove_assignment(
         &self,

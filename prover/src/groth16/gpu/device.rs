@@ -3,14 +3,15 @@
 //! at a time on one stream.
 //!
 //! The CUDA driver and NVRTC are loaded at run time (`dlopen`), so a build with the `gpu`
-//! feature runs anywhere: without a driver, [`GpuMsm::new`] is a typed error and the caller
-//! proves on the CPU.
+//! feature runs anywhere: without a driver, [`GpuMsm::new`] is a typed error, and the caller
+//! decides (the CLI and the node report it and stop; a `Prover` without `with_gpu` proves on
+//! the CPU).
 
 // Kernel launches are `unsafe` in cudarc: the argument list must match the kernel's
 // signature. Each launch below passes exactly the parameters `msm.cu` declares.
 #![allow(unsafe_code)]
 
-use super::plan::{Level, Plan, CHUNK, NEGATE};
+use super::plan::{window_bits, Level, Plan, CHUNK, NEGATE};
 use crate::groth16::msm::{MsmError, ScalarInt};
 use ark_bn254::{g1, g2, Fq, Fq2};
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
@@ -30,7 +31,7 @@ const SOURCE: &str = include_str!("msm.cu");
 /// Threads per block: the G2 kernels hold two XYZZ points of Fq2 in registers.
 const BLOCK: u32 = 128;
 
-/// Why the GPU cannot run an MSM (the caller falls back to, or stays on, the CPU).
+/// Why the GPU cannot be opened or cannot run an MSM.
 #[derive(Debug, thiserror::Error)]
 pub enum GpuError {
     /// No CUDA driver library on this machine.
@@ -51,6 +52,12 @@ pub enum GpuError {
     /// Entries carry a 31-bit base index.
     #[error("MSM with {0} bases: the GPU path takes at most 2^31 - 1")]
     TooMany(usize),
+    /// The sorted entries (terms × windows) are indexed with 32 bits.
+    #[error("MSM of {0} window entries: the GPU path indexes at most 2^32 - 1")]
+    TooLarge(usize),
+    /// A plan runs only over bases with the identity points it was made for.
+    #[error("MSM plan made for other bases (identity points differ)")]
+    PlanMismatch,
 }
 
 impl From<cudarc::driver::DriverError> for GpuError {
@@ -59,8 +66,16 @@ impl From<cudarc::driver::DriverError> for GpuError {
     }
 }
 
-/// A curve whose points the kernels take: BN254 G1 (over Fq) and G2 (over Fq2).
-pub trait GpuCurve: SWCurveConfig {
+mod sealed {
+    /// Only the curves `msm.cu` has kernels for.
+    pub trait Sealed {}
+    impl Sealed for ark_bn254::g1::Config {}
+    impl Sealed for ark_bn254::g2::Config {}
+}
+
+/// A curve whose points the kernels take: BN254 G1 (over Fq) and G2 (over Fq2). Sealed: the
+/// kernels are chosen by the limb count, so no other curve may claim it.
+pub trait GpuCurve: SWCurveConfig + sealed::Sealed {
     /// 64-bit limbs per coordinate.
     const LIMBS: usize;
     /// Kernel name suffix.
@@ -138,6 +153,8 @@ impl GpuCurve for g2::Config {
 pub struct DeviceBases<P: GpuCurve> {
     points: CudaSlice<u64>,
     identity: Vec<bool>,
+    /// SHA-256 of `identity` (first 8 bytes): plans carry it, [`GpuMsm::execute`] checks it.
+    identity_digest: u64,
     _curve: PhantomData<P>,
 }
 
@@ -207,12 +224,15 @@ impl GpuMsm {
         let ctx = CudaContext::new(ordinal)?;
         let (major, minor) = ctx.compute_capability()?;
         let arch = format!("compute_{major}{minor}");
-        let cache = ptx_cache_path(&arch);
+        let options = vec![format!("--gpu-architecture={arch}")];
+        let cache = ptx_cache_path(&options);
         // A cached PTX for this source and architecture skips NVRTC (seconds per start);
         // one that fails to load is recompiled.
         let cached = cache
             .as_ref()
             .and_then(|p| std::fs::read_to_string(p).ok())
+            // A torn file (zeros after a crash) must be recompiled, not handed to the driver.
+            .filter(|src| !src.is_empty() && !src.contains('\0'))
             .and_then(|src| ctx.load_module(Ptx::from_src(src)).ok());
         let started = std::time::Instant::now();
         let mut compile_time = None;
@@ -220,7 +240,7 @@ impl GpuMsm {
             Some(module) => module,
             None => {
                 let opts = cudarc::nvrtc::CompileOptions {
-                    options: vec![format!("--gpu-architecture={arch}")],
+                    options: options.clone(),
                     name: Some("proofmesh_msm.cu".into()),
                     ..Default::default()
                 };
@@ -258,7 +278,9 @@ impl GpuMsm {
         &self.name
     }
 
-    /// How long compiling the kernels took at [`GpuMsm::new`] (`None`: loaded from the cache).
+    /// How long compiling and loading the kernels took at [`GpuMsm::new`] (`None`: the PTX
+    /// came from proofmesh's cache; the driver may still spend minutes turning it into machine
+    /// code when its own cache, `~/.nv/ComputeCache`, is cold).
     pub fn compile_time(&self) -> Option<std::time::Duration> {
         self.compile_time
     }
@@ -280,10 +302,11 @@ impl GpuMsm {
                 out
             })
             .collect();
-        let identity = all.par_iter().map(|p| p.is_zero()).collect();
+        let identity: Vec<bool> = all.par_iter().map(|p| p.is_zero()).collect();
         let points = self.stream.clone_htod(&limbs_or_one(limbs))?;
         Ok(DeviceBases {
             points,
+            identity_digest: digest_of(&identity),
             identity,
             _curve: PhantomData,
         })
@@ -321,9 +344,15 @@ impl GpuMsm {
             .map(|i| i as u32)
             .collect();
         let bits = <P::ScalarField as PrimeField>::MODULUS_BIT_SIZE as usize;
+        // Every window of every active term may hold an entry: 32-bit offsets must reach.
+        let entries = active.len() * (bits / window_bits(active.len()) + 1);
+        if u32::try_from(entries).is_err() {
+            return Err(GpuError::TooLarge(entries));
+        }
         Ok(GpuPlan {
             plan: Plan::new(scalars, &active, bits),
             terms: scalars.len(),
+            identity_digest: bases.identity_digest,
         })
     }
 
@@ -339,6 +368,9 @@ impl GpuMsm {
                 scalars: plan.terms,
             }
             .into());
+        }
+        if bases.identity_digest != plan.identity_digest {
+            return Err(GpuError::PlanMismatch);
         }
         let Some(plan) = &plan.plan else {
             return Ok(Projective::<P>::zero());
@@ -502,12 +534,21 @@ enum Input<'a> {
 pub struct GpuPlan {
     plan: Option<Plan>,
     terms: usize,
+    identity_digest: u64,
 }
 
-/// Where the compiled kernels for `arch` are kept: `$PROOFMESH_GPU_CACHE`, else
-/// `$XDG_CACHE_HOME/proofmesh` or `~/.cache/proofmesh`; named by a hash of the source, so a
-/// new build never loads old kernels.
-fn ptx_cache_path(arch: &str) -> Option<std::path::PathBuf> {
+/// The first 8 bytes of SHA-256 over the identity flags.
+fn digest_of(identity: &[bool]) -> u64 {
+    use sha2::{Digest, Sha256};
+    let bytes: Vec<u8> = identity.iter().map(|&b| u8::from(b)).collect();
+    let d = Sha256::digest(&bytes);
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+/// Where the kernels compiled with NVRTC `options` are kept: `$PROOFMESH_GPU_CACHE`, else
+/// `$XDG_CACHE_HOME/proofmesh` or `~/.cache/proofmesh`; named by a hash of the source and the
+/// options, so a new build never loads old kernels.
+fn ptx_cache_path(options: &[String]) -> Option<std::path::PathBuf> {
     use sha2::{Digest, Sha256};
     let dir = std::env::var_os("PROOFMESH_GPU_CACHE")
         .map(std::path::PathBuf::from)
@@ -517,9 +558,9 @@ fn ptx_cache_path(arch: &str) -> Option<std::path::PathBuf> {
         .or_else(|| {
             std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache/proofmesh"))
         })?;
-    let digest = Sha256::digest([SOURCE.as_bytes(), arch.as_bytes()].concat());
+    let digest = Sha256::digest([SOURCE.as_bytes(), options.join(" ").as_bytes()].concat());
     let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    Some(dir.join(format!("msm-{arch}-{name}.ptx")))
+    Some(dir.join(format!("msm-{name}.ptx")))
 }
 
 /// Best effort: a cache that cannot be written only costs a compile next time.

@@ -1,8 +1,8 @@
 // proofmesh GPU MSM kernels for BN254 G1 (over Fq) and G2 (over Fq2 = Fq[u]/(u^2 + 1)).
 //
 // Compiled at run time by NVRTC (no CUDA toolkit needed to build proofmesh). The host
-// (gpu/mod.rs) sorts every window's terms by bucket and plans segmented reductions
-// (gpu/plan.rs); these kernels do the curve arithmetic:
+// sorts every window's terms by bucket and plans segmented reductions (gpu/plan.rs) and
+// launches these kernels (gpu/device.rs); they do the curve arithmetic:
 //
 //   acc_affine_*  one thread per segment of sorted (±base) entries -> one XYZZ partial sum
 //   acc_xyzz_*    one thread per segment of partial sums          -> one XYZZ partial sum
