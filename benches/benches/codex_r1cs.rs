@@ -203,13 +203,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| prover.prove(&input, &mut rng).unwrap())
     });
     #[cfg(feature = "gpu")]
-    let gpu_prover = proofmesh_benches::open_gpu().map(|gpu| {
-        let params = *prover.params();
-        Prover::new(params, prover.proving_key().clone(), Default::default())
-            .unwrap()
-            .with_gpu(gpu)
-            .unwrap()
-    });
+    let gpu_prover = proofmesh_benches::gpu_prover(&prover);
     #[cfg(feature = "gpu")]
     if let Some(gpu_prover) = &gpu_prover {
         g.bench_function("proofmesh_prove_gpu", |b| {

@@ -81,12 +81,7 @@ fn prove(c: &mut Criterion) {
         b.iter(|| prover.prove(black_box(&input), &mut rng).unwrap())
     });
     #[cfg(feature = "gpu")]
-    let gpu_prover = proofmesh_benches::open_gpu().map(|gpu| {
-        Prover::new(params, pk.clone(), Default::default())
-            .unwrap()
-            .with_gpu(gpu)
-            .unwrap()
-    });
+    let gpu_prover = proofmesh_benches::gpu_prover(&prover);
     #[cfg(feature = "gpu")]
     if let Some(gpu_prover) = &gpu_prover {
         g.bench_function("proofmesh_prove_gpu", |b| {

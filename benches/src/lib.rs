@@ -19,6 +19,20 @@ pub fn measurement_time(default_secs: u64) -> Duration {
     Duration::from_secs(secs)
 }
 
+/// A second prover for `prover`'s key with its MSMs on the GPU, or `None` (said on stderr)
+/// where there is no GPU.
+#[cfg(feature = "gpu")]
+pub fn gpu_prover(prover: &proofmesh_prover::Prover) -> Option<proofmesh_prover::Prover> {
+    let gpu = open_gpu()?;
+    let twin = proofmesh_prover::Prover::new(
+        *prover.params(),
+        prover.proving_key().clone(),
+        PathBuf::new(),
+    )
+    .ok()?;
+    twin.with_gpu(gpu).ok()
+}
+
 /// The GPU for the `gpu` variants, or `None` (said on stderr) where there is none.
 #[cfg(feature = "gpu")]
 pub fn open_gpu() -> Option<std::sync::Arc<proofmesh_prover::groth16::gpu::GpuMsm>> {

@@ -13,15 +13,17 @@ use ark_ec::short_weierstrass::{Affine, Projective};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
 use ark_ff::{PrimeField, UniformRand, Zero};
 use ark_groth16::Groth16;
-use proofmesh_circuits::CircuitParams;
 use proofmesh_prover::groth16::assemble::{assemble, AssembleError};
 use proofmesh_prover::groth16::gpu::{GpuCurve, GpuError, GpuMsm};
 use proofmesh_prover::groth16::msm::MsmError;
 use proofmesh_prover::groth16::quotient::QuotientError;
-use proofmesh_prover::{circuit_input, commit, Prover, ProverError};
+use proofmesh_prover::{Prover, ProverError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::sync::Arc;
+
+mod common;
+use common::{input_for, SMALL};
 
 fn gpu() -> Arc<GpuMsm> {
     Arc::new(GpuMsm::new(0).unwrap_or_else(|e| panic!("no GPU: {e}")))
@@ -155,13 +157,7 @@ fn gpu_msm_equals_arkworks_in_g1_and_g2() {
 #[test]
 #[ignore = "needs an NVIDIA GPU"]
 fn gpu_proofs_equal_arkworks_proofs() {
-    let params = CircuitParams {
-        max_depth: 8,
-        max_log2_slots: 4,
-        block_tree_depth: 5,
-        field_elems_per_cell: 67,
-        n_samples: 2,
-    };
+    let params = SMALL;
     let mut rng = ChaCha20Rng::seed_from_u64(9);
     let pk = proofmesh_prover::setup(&params, &mut rng).unwrap();
     let prover = Prover::new(params, pk.clone(), Default::default())
@@ -169,11 +165,7 @@ fn gpu_proofs_equal_arkworks_proofs() {
         .with_gpu(gpu())
         .unwrap();
     assert!(prover.uses_gpu());
-    let dir = tempfile::tempdir().unwrap();
-    let paths = proofmesh_prover_test_slots(dir.path(), &mut rng);
-    let slots = proofmesh_prover::dataset::open_slots(&paths).unwrap();
-    let commitment = commit(&slots).unwrap();
-    let input = circuit_input(&params, &slots, &commitment, 1, Fr::from(77u64)).unwrap();
+    let (_dir, input) = input_for(1, 77);
     let full = prover.witness(&input).unwrap();
     let r1cs = prover.r1cs();
     let key = prover.msms();
@@ -224,23 +216,4 @@ fn gpu_proofs_equal_arkworks_proofs() {
     );
     let e = prover.prove_assignment(&bad, &mut rng).unwrap_err();
     assert!(matches!(e, ProverError::Unsatisfied { .. }), "{e}");
-}
-
-fn proofmesh_prover_test_slots(
-    dir: &std::path::Path,
-    rng: &mut ChaCha20Rng,
-) -> Vec<std::path::PathBuf> {
-    use proofmesh_circuits::slot::BLOCK_SIZE;
-    use rand::RngCore;
-    [1usize, 2, 4]
-        .iter()
-        .enumerate()
-        .map(|(i, &blocks)| {
-            let mut data = vec![0u8; blocks * BLOCK_SIZE];
-            rng.fill_bytes(&mut data);
-            let p = dir.join(format!("slot{i}.bin"));
-            std::fs::write(&p, data).unwrap();
-            p
-        })
-        .collect()
 }

@@ -7,7 +7,7 @@ use ark_bn254::Bn254;
 use ark_groth16::ProvingKey;
 use proofmesh_circuits::field::fr_to_decimal;
 use proofmesh_circuits::sampler::sample_indices;
-use proofmesh_circuits::slot::{BLOCK_SIZE, CELL_SIZE};
+use proofmesh_circuits::slot::CELL_SIZE;
 use proofmesh_circuits::{CircuitParams, Fr, InputError};
 use proofmesh_prover::dataset::open_slots;
 use proofmesh_prover::groth16::keys::{read_header, HEADER_LEN};
@@ -17,7 +17,7 @@ use proofmesh_prover::groth16::{
 };
 use proofmesh_prover::{
     circuit_input, commit, prove_slot, prove_slots, KeyError, NoProgress, ProveRequest, Prover,
-    ProverError, SlotFile,
+    ProverError,
 };
 use proofmesh_verifier::snarkjs::{
     parse_proof, parse_public_inputs, parse_verifying_key, proof_to_json, public_inputs_to_json,
@@ -26,16 +26,11 @@ use proofmesh_verifier::snarkjs::{
 use proofmesh_verifier::{CircuitId, PreparedKey};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
-const SMALL: CircuitParams = CircuitParams {
-    max_depth: 8,
-    max_log2_slots: 4,
-    block_tree_depth: 5,
-    field_elems_per_cell: 67,
-    n_samples: 2,
-};
+mod common;
+use common::{dataset, input_for, SMALL};
 
 /// One setup for the whole file (seeded: the keys are the same on every run).
 fn keys() -> &'static (ProvingKey<Bn254>, Prover) {
@@ -45,34 +40,6 @@ fn keys() -> &'static (ProvingKey<Bn254>, Prover) {
         let prover = Prover::new(SMALL, pk.clone(), PathBuf::new()).unwrap();
         (pk, prover)
     })
-}
-
-fn slot_file(dir: &Path, name: &str, blocks: usize, seed: u64) -> PathBuf {
-    let mut data = vec![0u8; blocks * BLOCK_SIZE];
-    ChaCha20Rng::seed_from_u64(seed).fill_bytes(&mut data);
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p
-}
-
-/// A dataset of three slots (1, 2 and 4 blocks).
-fn dataset(dir: &Path) -> Vec<SlotFile> {
-    let paths = [
-        slot_file(dir, "slot0.bin", 1, 1),
-        slot_file(dir, "slot1.bin", 2, 2),
-        slot_file(dir, "slot2.bin", 4, 3),
-    ];
-    open_slots(&paths).unwrap()
-}
-
-/// The circuit input for `slot` of the [`dataset`] in a fresh temporary directory (kept
-/// alive by the returned guard).
-fn input_for(slot: u64, entropy: u64) -> (tempfile::TempDir, proofmesh_circuits::CircuitInput) {
-    let dir = tempfile::tempdir().unwrap();
-    let slots = dataset(dir.path());
-    let commitment = commit(&slots).unwrap();
-    let input = circuit_input(&SMALL, &slots, &commitment, slot, Fr::from(entropy)).unwrap();
-    (dir, input)
 }
 
 fn request(slot_index: u64, entropy: u64) -> ProveRequest {

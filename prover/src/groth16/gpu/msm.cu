@@ -456,30 +456,17 @@ MSM_KERNELS(g2, Fp2)
 
 #if defined(PROOFMESH_MSM_HOST)
 // Host-only hooks for the arithmetic check (benches/gpu/check_msm_cu.py).
-extern "C" void host_fp_mul(const u64 *a, const u64 *b, u64 *r) {
-  Fp x, y;
-  load(x, a);
-  load(y, b);
-  store(r, mul(x, y));
-}
-extern "C" void host_fp_add(const u64 *a, const u64 *b, u64 *r) {
-  Fp x, y;
-  load(x, a);
-  load(y, b);
-  store(r, add(x, y));
-}
-extern "C" void host_fp_sub(const u64 *a, const u64 *b, u64 *r) {
-  Fp x, y;
-  load(x, a);
-  load(y, b);
-  store(r, sub(x, y));
-}
-extern "C" void host_fp2_mul(const u64 *a, const u64 *b, u64 *r) {
-  Fp2 x, y;
-  load(x, a);
-  load(y, b);
-  store(r, mul(x, y));
-}
+#define HOST_BINARY(NAME, F, OP)                                  \
+  extern "C" void NAME(const u64 *a, const u64 *b, u64 *r) {      \
+    F x, y;                                                       \
+    load(x, a);                                                   \
+    load(y, b);                                                   \
+    store(r, OP(x, y));                                           \
+  }
+HOST_BINARY(host_fp_mul, Fp, mul)
+HOST_BINARY(host_fp_add, Fp, add)
+HOST_BINARY(host_fp_sub, Fp, sub)
+HOST_BINARY(host_fp2_mul, Fp2, mul)
 extern "C" void host_fp2_sqr(const u64 *a, u64 *r) {
   Fp2 x;
   load(x, a);
