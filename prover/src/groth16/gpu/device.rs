@@ -15,7 +15,7 @@ use super::plan::{window_bits, Level, Plan, CHUNK, NEGATE};
 use crate::groth16::msm::{MsmError, ScalarInt};
 use ark_bn254::{g1, g2, Fq, Fq2};
 use ark_ec::short_weierstrass::{Affine, Projective, SWCurveConfig};
-use ark_ec::{AdditiveGroup, AffineRepr};
+use ark_ec::{AdditiveGroup, AffineRepr, CurveGroup, PrimeGroup};
 use ark_ff::{BigInt, BigInteger, Field, PrimeField, Zero};
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
@@ -58,6 +58,10 @@ pub enum GpuError {
     /// A plan runs only over bases with the identity points it was made for.
     #[error("MSM plan made for other bases (identity points differ)")]
     PlanMismatch,
+    /// The device's answer to a known MSM was wrong, or the driver lacks an entry point the
+    /// bindings call (CUDA 13.0 API): the GPU is not used.
+    #[error("the GPU failed its self-check ({0}): refusing to prove with it")]
+    SelfCheck(String),
 }
 
 impl From<cudarc::driver::DriverError> for GpuError {
@@ -211,8 +215,45 @@ impl std::fmt::Debug for GpuMsm {
 }
 
 impl GpuMsm {
-    /// Opens device `ordinal` and compiles the kernels for it.
+    /// Opens device `ordinal`, compiles the kernels for it and checks one MSM in G1 and one
+    /// in G2 against the CPU, so a device that cannot prove is refused here, not mid-proof.
     pub fn new(ordinal: usize) -> Result<Self, GpuError> {
+        // cudarc resolves driver entry points lazily and panics on a missing one (a driver
+        // older than the bindings' API level); the self-check calls every one an MSM uses.
+        let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let gpu = Self::open(ordinal)?;
+            gpu.self_check()?;
+            Ok(gpu)
+        }));
+        opened.unwrap_or_else(|_| {
+            Err(GpuError::SelfCheck(
+                "the CUDA driver lacks an entry point of the CUDA 13.0 API".into(),
+            ))
+        })
+    }
+
+    /// `3·P − 5·Q` for P, Q = G and 2G of each group, against the CPU's answer.
+    fn self_check(&self) -> Result<(), GpuError> {
+        fn check<P: GpuCurve>(gpu: &GpuMsm) -> Result<(), GpuError> {
+            let g = Projective::<P>::generator();
+            let bases = [g.into_affine(), g.double().into_affine()];
+            let scalars = [P::ScalarField::from(3u64), -P::ScalarField::from(5u64)];
+            let want: Projective<P> = bases.iter().zip(&scalars).map(|(b, s)| *b * s).sum();
+            let on_device = gpu.upload(&[&bases])?;
+            let ints: Vec<_> = scalars.iter().map(|s| s.into_bigint()).collect();
+            if gpu.msm(&on_device, &ints)? != want {
+                return Err(GpuError::SelfCheck(format!(
+                    "a {} MSM came out wrong",
+                    P::SUFFIX
+                )));
+            }
+            Ok(())
+        }
+        check::<g1::Config>(self)?;
+        check::<g2::Config>(self)
+    }
+
+    fn open(ordinal: usize) -> Result<Self, GpuError> {
         // SAFETY: these only try to dlopen the libraries, so a missing one is an error here
         // rather than a panic inside cudarc.
         if !unsafe { cudarc::driver::sys::is_culib_present() } {
