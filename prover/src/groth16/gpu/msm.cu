@@ -227,21 +227,6 @@ template <typename F> DEV void set_identity(Xyzz<F> &p) {
 
 template <typename F> DEV bool is_identity(const Xyzz<F> &p) { return is_zero(p.zz); }
 
-// p = 2·q for an affine q (mdbl-2008-s-1).
-template <typename F> DEV void double_affine(Xyzz<F> &p, const Affine<F> &q) {
-  F u = dbl(q.y);
-  F v = sqr(u);
-  F w = mul(u, v);
-  F s = mul(q.x, v);
-  F x2 = sqr(q.x);
-  F m = add(dbl(x2), x2);
-  F x3 = sub(sub(sqr(m), s), s);
-  p.y = sub(mul(m, sub(s, x3)), mul(w, q.y));
-  p.x = x3;
-  p.zz = v;
-  p.zzz = w;
-}
-
 // p = 2·p (dbl-2008-s-1).
 template <typename F> DEV void double_in_place(Xyzz<F> &p) {
   if (is_identity(p)) return;
@@ -273,7 +258,12 @@ template <typename F> DEV void add_affine(Xyzz<F> &p, const Affine<F> &q) {
   F r = sub(s2, p.y);
   if (is_zero(pp_)) {
     if (is_zero(r)) {
-      double_affine(p, q);
+      // p == q: double q in XYZZ (rare: the same point twice in one bucket).
+      p.x = q.x;
+      p.y = q.y;
+      set_one(p.zz);
+      set_one(p.zzz);
+      double_in_place(p);
     } else {
       set_identity(p);
     }
