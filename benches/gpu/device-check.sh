@@ -7,7 +7,9 @@
 #      arkworks proofs), with the GPU mandatory (PROOFMESH_EXPECT_GPU=1);
 #   3. with $D/msm: the MSM bench (arkworks vs our CPU MSM vs our GPU MSM, same run);
 #   4. with $D/codex_r1cs and $D/codex5.*: ark-groth16 on Codex's R1CS vs Prover::prove,
-#      CPU and GPU.
+#      CPU and GPU;
+#   5. with $D/prove: ark-groth16 vs Prover::prove (CPU, GPU) on proofmesh's circuit at
+#      PROOFMESH_BENCH_SAMPLES samples (default 100; setup alone takes a minute or more).
 set -u
 D=${1:-.devcarry}
 LOG=${OUT:-/tmp}
@@ -47,5 +49,10 @@ if [ -f "$D/codex5.r1cs.gz" ] && [ -x "$D/codex_r1cs" ]; then
   PROOFMESH_CODEX_R1CS=/tmp/codex5.r1cs PROOFMESH_CODEX_WTNS="$D/codex5.wtns" \
     PROOFMESH_BENCH_SECS=${PROOFMESH_BENCH_SECS:-8} \
     "$D/codex_r1cs" --bench 2>&1 | grep -E "time:|ratio|gpu|panicked|error" | tee "$LOG/codex_r1cs.log"
+fi
+if [ -x "$D/prove" ]; then
+  PROOFMESH_BENCH_FULL=1 PROOFMESH_BENCH_SAMPLES=${PROOFMESH_BENCH_SAMPLES:-100} \
+    PROOFMESH_BENCH_SECS=${PROOFMESH_BENCH_SECS:-8} \
+    "$D/prove" --bench 2>&1 | grep -E "time:|ratio|gpu|panicked|error" | tee "$LOG/prove.log"
 fi
 echo "total: $(( $(date +%s) - t0 )) s"
