@@ -5,9 +5,9 @@
 //! circuit for the same statement and parameters (native witness generation included), same
 //! run.
 //!
-//! The `.r1cs` and `.wtns` come from `benches/snarkjs/compare.sh` (its work directory):
-//! `PROOFMESH_CODEX_R1CS=target/snarkjs-compare/circuit/proof_main_5.r1cs
-//!  PROOFMESH_CODEX_WTNS=target/snarkjs-compare/witness.wtns
+//! The `.r1cs` and `.wtns` are files the user supplies: circom's output for Codex's circuit and
+//! snarkjs' witness for one input (`docs/performance.md` lists the steps):
+//! `PROOFMESH_CODEX_R1CS=…/proof_main_5.r1cs PROOFMESH_CODEX_WTNS=…/witness.wtns
 //!  cargo bench -p proofmesh-benches --bench codex_r1cs`
 //! Without them the bench says so and measures nothing. With `--features gpu` and a GPU,
 //! `proofmesh_prove_gpu` (the same prover with its MSMs on the GPU) runs too.
@@ -148,8 +148,9 @@ fn bench(c: &mut Criterion) {
         std::env::var_os("PROOFMESH_CODEX_WTNS"),
     ) else {
         eprintln!(
-            "codex_r1cs: set PROOFMESH_CODEX_R1CS and PROOFMESH_CODEX_WTNS (made by \
-             benches/snarkjs/compare.sh); nothing measured"
+            "codex_r1cs: set PROOFMESH_CODEX_R1CS and PROOFMESH_CODEX_WTNS (Codex's circuit \
+             compiled by circom, a witness from snarkjs: see docs/performance.md); nothing \
+             measured"
         );
         return;
     };
