@@ -14,6 +14,7 @@ pub mod attest;
 pub mod batch;
 pub mod circuit_id;
 pub mod duty;
+pub mod engine;
 pub mod error;
 pub mod groth16;
 pub mod health;
@@ -30,4 +31,7 @@ pub use error::AttestError;
 pub use error::{SnarkjsError, VerifyError};
 pub use groth16::PreparedKey;
 pub use health::{HealthConfig, HealthEffect, HealthEvent, HealthState};
-pub use quorum::{verify_certificate, AttestationPool, Equivocation, InsertOutcome};
+pub use quorum::{
+    check_certificate, verify_certificate, AttestationPool, Equivocation, InsertOutcome,
+    VerifiedBatch, VerifiedCertificate,
+};

@@ -2,6 +2,7 @@
 //! messages only through the `TryFrom` conversions in `crate::wire`, so holding one means its
 //! invariants (lengths, ranges, canonical field elements, order) hold.
 
+mod gossip;
 mod ids;
 mod keys;
 mod messages;
@@ -9,6 +10,7 @@ mod signers;
 mod verdict;
 mod verifier_set;
 
+pub use gossip::GossipMessage;
 pub use ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId, MAX_SLOTS};
 pub use keys::{BlsPublicKey, BlsSignature, ProviderKey, ProviderSignature, VerifierIndex};
 pub use messages::{

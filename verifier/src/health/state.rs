@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use proofmesh_proto::{DatasetRoot, Period, SlotId, MAX_SLOTS};
 
@@ -87,10 +88,14 @@ impl DatasetRecord {
 }
 
 /// Every dataset's and slot's health, as far as this node's certificates show.
+///
+/// Datasets are shared copy-on-write, so a clone is a per-dataset snapshot that costs one
+/// pointer per dataset: the engine hands one to gRPC readers after every change, and only the
+/// datasets that change afterwards are copied.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HealthState {
     config: HealthConfig,
-    datasets: BTreeMap<DatasetRoot, DatasetRecord>,
+    datasets: BTreeMap<DatasetRoot, Arc<DatasetRecord>>,
 }
 
 impl HealthState {
@@ -201,13 +206,13 @@ impl HealthState {
             DatasetStatus::classify(counts.healthy, data_slots, parity_slots, &self.config);
         self.datasets.insert(
             dataset,
-            DatasetRecord {
+            Arc::new(DatasetRecord {
                 data_slots,
                 parity_slots,
                 slots,
                 counts,
                 status,
-            },
+            }),
         );
         vec![HealthEffect::DatasetAdded { dataset, status }]
     }
@@ -218,9 +223,13 @@ impl HealthState {
         period: Period,
         change: impl FnOnce(&mut SlotHealth, &HealthConfig) -> Result<Option<Transition>, IgnoreReason>,
     ) -> Vec<HealthEffect> {
-        let Some(record) = self.datasets.get_mut(&slot.dataset) else {
+        let Some(shared) = self.datasets.get_mut(&slot.dataset) else {
             return vec![HealthEffect::Ignored(IgnoreReason::UnknownDataset)];
         };
+        if usize::from(slot.index) >= shared.slots.len() {
+            return vec![HealthEffect::Ignored(IgnoreReason::UnknownSlot)];
+        }
+        let record = Arc::make_mut(shared);
         let Some(health) = record.slots.get_mut(usize::from(slot.index)) else {
             return vec![HealthEffect::Ignored(IgnoreReason::UnknownSlot)];
         };

@@ -60,7 +60,9 @@ pub enum IntakeError {
     /// A valid proof for this slot and period was already accepted. Ignore.
     #[error("slot {0} is already proven for this period")]
     AlreadyProven(SlotId),
-    /// The proof names a circuit this network does not use: the sender is at fault. Reject.
+    /// The proof names a circuit whose key this node does not hold. Not provably the
+    /// sender's fault: during a key rollout honest provers use a key some verifiers have not
+    /// loaded yet, and graylisting them would split the mesh. Ignore (and count it).
     #[error("unknown circuit {0}")]
     UnknownCircuit(String),
     /// The 128 proof bytes are not three valid compressed curve points: the sender is at
@@ -70,6 +72,10 @@ pub enum IntakeError {
     /// The proof is well formed but does not verify: the sender is at fault. Reject.
     #[error("the proof does not verify")]
     InvalidProof,
+    /// The proof could not be verified here (a worker failed or returned too few results): a
+    /// local fault, never the sender's. Ignore.
+    #[error("not verified: {0}")]
+    NotVerified(&'static str),
     /// A registry message contradicts what is known (e.g. the same dataset announced with
     /// other parameters): the sender is at fault. Reject.
     #[error("conflicting registry message: {0}")]
@@ -85,12 +91,13 @@ impl IntakeError {
             | WrongProvider(_)
             | BadSignature(_)
             | NoDuty { .. }
-            | UnknownCircuit(_)
             | MalformedProof(_)
             | InvalidProof
             | Conflict(_) => GossipAction::Reject,
             UnknownDataset(_) | Unassigned(_) | TooEarly(_) | TooLate(_) | NoEntropy(_)
-            | Duplicate | AlreadyProven(_) => GossipAction::Ignore,
+            | Duplicate | AlreadyProven(_) | UnknownCircuit(_) | NotVerified(_) => {
+                GossipAction::Ignore
+            }
         }
     }
 
@@ -113,6 +120,7 @@ impl IntakeError {
             MalformedProof(_) => "malformed_proof",
             InvalidProof => "invalid_proof",
             Conflict(_) => "conflict",
+            NotVerified(_) => "not_verified",
         }
     }
 }

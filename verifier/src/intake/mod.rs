@@ -12,4 +12,4 @@ mod stages;
 pub use error::{GossipAction, IntakeError};
 pub use keyring::KeyRing;
 pub use registry::Registry;
-pub use stages::{CheckedProof, Intake, VerifiedProof};
+pub use stages::{verify_checked, CheckedProof, Intake, VerifiedProof};

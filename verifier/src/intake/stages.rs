@@ -81,6 +81,8 @@ pub struct Intake {
     clock: PeriodClock,
     entropy: Box<dyn EntropySource>,
     keys: KeyRing,
+    /// Entropy supplied per period (chain mode, or an operator); consulted before `entropy`.
+    recorded: BTreeMap<Period, Fr>,
     seen: HashMap<ContentId, Period>,
     proven: BTreeMap<Period, HashSet<SlotId>>,
     invalid: BTreeMap<Period, HashSet<SlotId>>,
@@ -99,6 +101,7 @@ impl Intake {
             clock,
             entropy,
             keys,
+            recorded: BTreeMap::new(),
             seen: HashMap::new(),
             proven: BTreeMap::new(),
             invalid: BTreeMap::new(),
@@ -110,9 +113,41 @@ impl Intake {
         &self.clock
     }
 
-    /// The entropy of a period, if known.
+    /// The entropy of a period, if known: one supplied with [`Intake::record_entropy`], else
+    /// the configured source's.
     pub fn entropy(&self, period: Period) -> Option<Fr> {
-        self.entropy.entropy(period)
+        self.recorded
+            .get(&period)
+            .copied()
+            .or_else(|| self.entropy.entropy(period))
+    }
+
+    /// Supplies the entropy of `period` (a chain block hash, read by a source outside the
+    /// engine); the first value recorded for a period stands, so a replayed input cannot
+    /// change a period's duties. Returns whether it was new.
+    pub fn record_entropy(&mut self, period: Period, value: Fr) -> bool {
+        if self.recorded.contains_key(&period) {
+            return false;
+        }
+        self.recorded.insert(period, value);
+        true
+    }
+
+    /// The verifying keys (shared with the verification workers).
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// Forgets that a proof id was seen (its verification did not run: it may be checked
+    /// again when it comes back).
+    pub fn forget(&mut self, id: &ContentId) {
+        self.seen.remove(id);
+    }
+
+    /// Remembers a proof id as seen (restored from the store after a restart, so a proof
+    /// verified before the restart is a duplicate after it).
+    pub fn mark_seen(&mut self, id: ContentId, period: Period) {
+        self.seen.insert(id, period);
     }
 
     /// Whether a valid proof for `slot` in `period` has been accepted.
@@ -150,10 +185,7 @@ impl Intake {
         if self.is_proven(&slot, period) {
             return Err(IntakeError::AlreadyProven(slot));
         }
-        let entropy = self
-            .entropy
-            .entropy(period)
-            .ok_or(IntakeError::NoEntropy(period))?;
+        let entropy = self.entropy(period).ok_or(IntakeError::NoEntropy(period))?;
         if !is_proof_required(entropy, &slot, probability) {
             return Err(IntakeError::NoDuty { slot, period });
         }
@@ -185,56 +217,36 @@ impl Intake {
         })
     }
 
-    /// Verifies checked proofs, batched per circuit; results 1:1 with the input, in order.
-    /// Valid proofs mark their (slot, period) proven.
+    /// Verifies checked proofs and records the outcome (see [`verify_checked`] and
+    /// [`Intake::record`]); results 1:1 with the input, in order.
     pub fn verify<R: RngCore + CryptoRng>(
         &mut self,
         checked: &[CheckedProof],
         rng: &mut R,
     ) -> Vec<Result<VerifiedProof, IntakeError>> {
-        let mut results: Vec<Option<Result<VerifiedProof, IntakeError>>> =
-            vec![None; checked.len()];
-        let mut by_circuit: BTreeMap<CircuitId, Vec<usize>> = BTreeMap::new();
-        for (i, c) in checked.iter().enumerate() {
-            by_circuit.entry(c.envelope.circuit_id).or_default().push(i);
-        }
-        for (circuit, idx) in by_circuit {
-            let Some(key) = self.keys.get(&circuit) else {
-                for &i in &idx {
-                    results[i] = Some(Err(IntakeError::UnknownCircuit(circuit.to_string())));
-                }
-                continue;
-            };
-            let items: Vec<BatchItem<'_>> = idx
-                .iter()
-                .map(|&i| BatchItem::new(&checked[i].proof, &checked[i].inputs))
-                .collect();
-            for (&i, outcome) in idx.iter().zip(verify_batch(key, &items, rng)) {
-                let c = &checked[i];
-                results[i] = Some(match outcome {
-                    Ok(true) => Ok(VerifiedProof {
-                        slot: c.envelope.slot,
-                        period: c.envelope.period,
-                        circuit,
-                        provider: c.envelope.provider,
-                        id: c.id,
-                    }),
-                    _ => Err(IntakeError::InvalidProof),
-                });
-            }
-        }
-        let out: Vec<_> = results
-            .into_iter()
-            .map(|r| r.unwrap_or(Err(IntakeError::InvalidProof)))
-            .collect();
-        for (c, r) in checked.iter().zip(&out) {
+        let out = verify_checked(&self.keys, checked, rng);
+        self.record(checked, &out);
+        out
+    }
+
+    /// Records verification results (from [`verify_checked`], possibly run on a worker):
+    /// valid proofs mark their (slot, period) proven, proofs that did not verify invalid
+    /// (other errors, such as a verification that did not run, change nothing).
+    pub fn record(
+        &mut self,
+        checked: &[CheckedProof],
+        results: &[Result<VerifiedProof, IntakeError>],
+    ) {
+        for (c, r) in checked.iter().zip(results) {
             let (slot, period) = (c.envelope.slot, c.envelope.period);
             match r {
                 Ok(_) => self.proven.entry(period).or_default().insert(slot),
-                Err(_) => self.invalid.entry(period).or_default().insert(slot),
+                Err(IntakeError::InvalidProof) => {
+                    self.invalid.entry(period).or_default().insert(slot)
+                }
+                Err(_) => false,
             };
         }
-        out
     }
 
     /// The verdicts this verifier attests for `period`, one per duty in slot order: `Valid`
@@ -270,4 +282,48 @@ impl Intake {
         self.proven = self.proven.split_off(&period);
         self.invalid = self.invalid.split_off(&period);
     }
+}
+
+/// Verifies checked proofs, batched per circuit; results 1:1 with the input, in order. Pure
+/// and stateless (it needs only the keys), so it runs on a verification worker while the
+/// engine goes on; the engine records the results when they come back.
+pub fn verify_checked<R: RngCore + CryptoRng>(
+    keys: &KeyRing,
+    checked: &[CheckedProof],
+    rng: &mut R,
+) -> Vec<Result<VerifiedProof, IntakeError>> {
+    let mut results: Vec<Option<Result<VerifiedProof, IntakeError>>> = vec![None; checked.len()];
+    let mut by_circuit: BTreeMap<CircuitId, Vec<usize>> = BTreeMap::new();
+    for (i, c) in checked.iter().enumerate() {
+        by_circuit.entry(c.envelope.circuit_id).or_default().push(i);
+    }
+    for (circuit, idx) in by_circuit {
+        let Some(key) = keys.get(&circuit) else {
+            for &i in &idx {
+                results[i] = Some(Err(IntakeError::UnknownCircuit(circuit.to_string())));
+            }
+            continue;
+        };
+        let items: Vec<BatchItem<'_>> = idx
+            .iter()
+            .map(|&i| BatchItem::new(&checked[i].proof, &checked[i].inputs))
+            .collect();
+        for (&i, outcome) in idx.iter().zip(verify_batch(key, &items, rng)) {
+            let c = &checked[i];
+            results[i] = Some(match outcome {
+                Ok(true) => Ok(VerifiedProof {
+                    slot: c.envelope.slot,
+                    period: c.envelope.period,
+                    circuit,
+                    provider: c.envelope.provider,
+                    id: c.id,
+                }),
+                _ => Err(IntakeError::InvalidProof),
+            });
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or(Err(IntakeError::InvalidProof)))
+        .collect()
 }

@@ -3,6 +3,7 @@
 //! aggregate pairing check over the signers' distinct messages.
 
 use super::tally::Vote;
+use super::verified::VerifiedCertificate;
 use crate::attest::{
     aggregate_parsed, check_period, entry_leaf, signing_message, succeeded, verify_inclusion,
     VerifierPublicKey, BLS_DST,
@@ -57,6 +58,16 @@ pub(crate) fn build_certificate(
         proofs,
         aggregate_signature,
     })
+}
+
+/// Verifies a certificate and returns it as a [`VerifiedCertificate`], the only form the
+/// engine and the store take.
+pub fn check_certificate(
+    cert: QuorumCertificate,
+    set: &VerifierSet,
+) -> Result<VerifiedCertificate, AttestError> {
+    verify_certificate(&cert, set)?;
+    Ok(VerifiedCertificate::new(cert))
 }
 
 /// Verifies a certificate against the verifier set in force for its period: the signers are

@@ -11,6 +11,8 @@
 mod certificate;
 mod pool;
 mod tally;
+mod verified;
 
-pub use certificate::verify_certificate;
+pub use certificate::{check_certificate, verify_certificate};
 pub use pool::{AttestationPool, Equivocation, InsertOutcome};
+pub use verified::{VerifiedBatch, VerifiedCertificate};

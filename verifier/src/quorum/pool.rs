@@ -246,6 +246,18 @@ impl AttestationPool {
         decide(&votes, set)
     }
 
+    /// [`Self::certificates`], typed as verified: built from verified batches holding a quorum.
+    pub fn verified_certificates(
+        &self,
+        period: Period,
+        set: &VerifierSet,
+    ) -> Vec<super::VerifiedCertificate> {
+        self.certificates(period, set)
+            .into_iter()
+            .map(super::VerifiedCertificate::new)
+            .collect()
+    }
+
     /// A certificate for every slot of `period` with a final verdict, ascending by slot. Each
     /// names every verifier that signed the final verdict (not a minimal quorum), so the
     /// output is a function of the pool's contents alone: equal pools give equal certificates.

@@ -1,0 +1,245 @@
+//! Attestations and certificates: our batch for a period, received batches (per-signer cap,
+//! equivocation kept as evidence), certificates formed from the pool or received, and the
+//! health changes they cause.
+
+use super::io::{HealthChange, Note, Output};
+use super::step::Step;
+use super::{Engine, Handles};
+use crate::intake::GossipAction;
+use crate::quorum::{check_certificate, VerifiedBatch, VerifiedCertificate};
+use crate::{sign_batch, sign_repair_request, HealthEffect, HealthEvent, InsertOutcome};
+use proofmesh_proto::{
+    AttestationBatch, GossipMessage, Period, QuorumCertificate, SlotId, Verdict, WireMessage,
+};
+use std::collections::HashMap;
+
+impl<H: Handles> Engine<H> {
+    /// Signs and publishes our verdicts for `period` (once; never for a period this run did
+    /// not observe from its start, so an offline stretch is never attested as Missing).
+    pub(super) fn seal(&mut self, period: Period, step: &mut Step<H>) {
+        let Some(signer) = &self.signer else { return };
+        if period < self.first_full_period || self.sealed.contains(&period) {
+            return;
+        }
+        let Some(entries) = self.intake.verdicts(period) else {
+            step.note(Note::NoEntropy(period));
+            return;
+        };
+        self.sealed.insert(period);
+        if entries.is_empty() {
+            return;
+        }
+        let Ok(batch) = sign_batch(&signer.keypair, signer.index, period, entries) else {
+            // Only an over-long batch fails to sign; duties are bounded by the registry.
+            return;
+        };
+        let count = |v: Verdict| batch.entries.iter().filter(|e| e.verdict == v).count();
+        step.note(Note::Sealed {
+            period,
+            valid: count(Verdict::Valid),
+            invalid: count(Verdict::Invalid),
+            missing: count(Verdict::Missing),
+        });
+        // Written in this step, before it is published: an attestation we signed is never lost.
+        if self.insert_batch(batch.clone(), u64::MAX, step) != GossipAction::Accept {
+            return;
+        }
+        step.push(Output::Publish(GossipMessage::Attestation(batch)));
+        self.certify_if_ready(period, step);
+    }
+
+    /// Verifies and keeps a batch. Accept: new (or new equivocation evidence); Ignore: known,
+    /// outside the retained window, or over the per-signer cap; Reject: bad signature or shape.
+    /// `now_s == u64::MAX` marks our own batch (always in the window).
+    pub(super) fn insert_batch(
+        &mut self,
+        batch: AttestationBatch,
+        now_s: u64,
+        step: &mut Step<H>,
+    ) -> GossipAction {
+        let period = batch.period;
+        if now_s != u64::MAX {
+            let current = self.intake.clock().period_at(now_s);
+            if period.0.saturating_add(self.config.retention_periods) < current.0
+                || period > current.next()
+                || period < self.pruned_before
+            {
+                return GossipAction::Ignore;
+            }
+        }
+        let held = self
+            .batches
+            .get(&period)
+            .and_then(|s| s.get(&batch.verifier))
+            .copied()
+            .unwrap_or(0);
+        if held >= self.config.max_batches_per_signer {
+            return GossipAction::Ignore;
+        }
+        let outcome = match self.pool.insert(batch.clone(), &self.set) {
+            Ok(o) => o,
+            Err(_) => return GossipAction::Reject,
+        };
+        match outcome {
+            InsertOutcome::Duplicate => return GossipAction::Ignore,
+            InsertOutcome::Equivocation { slots } => step.note(Note::Equivocation {
+                verifier: batch.verifier,
+                period,
+                slots: slots.len(),
+            }),
+            InsertOutcome::Inserted => {}
+        }
+        self.count_batch(period, batch.verifier);
+        step.writes.attestations.push(VerifiedBatch::new(batch));
+        GossipAction::Accept
+    }
+
+    /// Forms certificates for `period` when it has settled or every member's batch is in.
+    pub(super) fn certify_if_ready(&mut self, period: Period, step: &mut Step<H>) {
+        let members = self.set.members.len();
+        let signers = self.batches.get(&period).map_or(0, HashMap::len);
+        if self.settled.contains(&period) || signers >= members {
+            self.certify(period, step);
+        }
+    }
+
+    /// Keeps (and publishes) certificates of `period` that are new or better than ours.
+    pub(super) fn certify(&mut self, period: Period, step: &mut Step<H>) {
+        let fresh: Vec<VerifiedCertificate> = self
+            .pool
+            .verified_certificates(period, &self.set)
+            .into_iter()
+            .filter(|c| self.improves(&(c.period, c.entry.slot), c))
+            .collect();
+        self.keep_certificates(fresh, true, step);
+    }
+
+    /// Whether `cert` should replace what we hold for `key`: more signers, or as many with a
+    /// smaller content id — a total order, so every node ends on the same certificate.
+    pub(super) fn improves(&self, key: &(Period, SlotId), cert: &QuorumCertificate) -> bool {
+        self.certified.get(key).is_none_or(|(id, have)| {
+            let n = cert.signers.len();
+            n > *have || (n == *have && cert.content_id() < *id)
+        })
+    }
+
+    pub(super) fn on_certificate(
+        &mut self,
+        cert: QuorumCertificate,
+        step: &mut Step<H>,
+    ) -> GossipAction {
+        // Cheap first: a certificate no better than ours is not worth a pairing check.
+        if cert.period < self.pruned_before {
+            return GossipAction::Ignore;
+        }
+        if !self.improves(&(cert.period, cert.entry.slot), &cert) {
+            return GossipAction::Ignore;
+        }
+        match check_certificate(cert, &self.set) {
+            Ok(verified) => {
+                self.keep_certificates(vec![verified], false, step);
+                GossipAction::Accept
+            }
+            Err(_) => GossipAction::Reject,
+        }
+    }
+
+    /// Applies certificates to health and writes both in this step; publishes them if
+    /// `publish` (our own), after the write.
+    fn keep_certificates(
+        &mut self,
+        certs: Vec<VerifiedCertificate>,
+        publish: bool,
+        step: &mut Step<H>,
+    ) {
+        if certs.is_empty() {
+            return;
+        }
+        let mut events = Vec::new();
+        for c in &certs {
+            let key = (c.period, c.entry.slot);
+            if self.certified.contains_key(&key) {
+                continue;
+            }
+            if self
+                .intake
+                .registry
+                .dataset(&c.entry.slot.dataset)
+                .is_none()
+            {
+                let waiting: usize = self.orphan_certs.values().map(Vec::len).sum();
+                if waiting < self.config.max_orphans {
+                    self.orphan_certs
+                        .entry(c.entry.slot.dataset)
+                        .or_default()
+                        .push((**c).clone());
+                }
+                continue;
+            }
+            events.push(HealthEvent::FinalVerdict {
+                slot: c.entry.slot,
+                period: c.period,
+                verdict: c.entry.verdict,
+                certificate: c.content_id(),
+            });
+        }
+        self.apply_health(events, step);
+        for c in certs {
+            self.certified
+                .insert((c.period, c.entry.slot), (c.content_id(), c.signers.len()));
+            if publish {
+                step.push(Output::Publish(GossipMessage::Certificate((*c).clone())));
+            }
+            step.writes.certificates.push(c);
+        }
+    }
+
+    /// Applies health events, numbers the changes (written with the step) and publishes a
+    /// signed repair request for each slot newly lost.
+    pub(super) fn apply_health(&mut self, events: Vec<HealthEvent>, step: &mut Step<H>) {
+        let mut changes = Vec::new();
+        let mut repairs = Vec::new();
+        for e in events {
+            for effect in self.health.apply(e) {
+                if matches!(effect, HealthEffect::Ignored(_)) {
+                    continue;
+                }
+                if let HealthEffect::RepairRequested {
+                    slot,
+                    period,
+                    certificate,
+                } = effect
+                {
+                    repairs.push((slot, period, certificate));
+                }
+                self.sequence += 1;
+                changes.push(HealthChange {
+                    sequence: self.sequence,
+                    effect,
+                });
+            }
+        }
+        if !changes.is_empty() {
+            step.changes(changes);
+        }
+        if let Some(s) = &self.signer {
+            for (slot, period, certificate) in repairs {
+                let req = sign_repair_request(&s.keypair, s.index, slot, period, certificate);
+                step.push(Output::Publish(GossipMessage::Repair(req)));
+            }
+        }
+    }
+
+    /// Our batches of periods `>= from` (never older than we keep), newest first when over the
+    /// cap: what a node catching up needs most.
+    pub(super) fn sync_answer(&self, from: Period, now_s: u64) -> Vec<AttestationBatch> {
+        let from = from.max(self.retained_from(now_s));
+        let all: Vec<AttestationBatch> = self
+            .batches
+            .range(from..)
+            .flat_map(|(p, _)| self.pool.batches(*p).cloned())
+            .collect();
+        let skip = all.len().saturating_sub(self.config.max_sync_batches);
+        all.into_iter().skip(skip).collect()
+    }
+}

@@ -1,0 +1,318 @@
+//! The mesh engine: the whole verifier protocol as a pure, deterministic state machine.
+//!
+//! [`Engine::on`] takes one [`Input`] (a gossip message, a verification job's results, a sync
+//! exchange, a tick, entropy, a new verifier set) and the current time, and returns the
+//! [`Output`]s to carry out: gossip verdicts, proofs to verify on a worker, one durable write,
+//! messages to publish, health changes. No wall clock, no I/O, no randomness: the same inputs
+//! at the same times give the same outputs, which is what lets the simulation in
+//! `verifier/sim` run many engines over a virtual network and what lets the node be a thin
+//! router (`node/src/verifier_node/`).
+//!
+//! The protocol rules it owns: intake of proofs into bounded verification jobs; our attestation
+//! for each period, sealed early once every duty is proven or at the deadline once every proof
+//! of the period was verified; attestation batches (per-signer cap, equivocation kept as
+//! evidence); certificates once every member's batch is in or the period has settled, replaced
+//! only by a better one (more signers, else the smaller id: a total order, so every node ends
+//! on the same certificate); slot claims that arrive before their dataset's announcement;
+//! health; restore after a restart.
+
+mod attest;
+mod io;
+mod proofs;
+mod registry;
+mod step;
+mod tick;
+
+pub use io::{Handles, HealthChange, Input, JobId, Millis, Note, Output, Restored, Writes};
+
+use crate::intake::{CheckedProof, Intake};
+use crate::{AttestationPool, HealthEvent, HealthState, VerifierKeypair};
+use proofmesh_proto::{
+    ContentId, DatasetRoot, Period, QuorumCertificate, SlotAssign, SlotId, VerifierIndex,
+    VerifierSet,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use step::Step;
+
+/// This node's attestation identity, when it is a member of the verifier set.
+pub struct Signer {
+    /// Its index in the set.
+    pub index: VerifierIndex,
+    /// Its BLS key.
+    pub keypair: VerifierKeypair,
+}
+
+/// The engine's tuning: batching, settling, retention and the caps that bound its memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// Most proofs per verification job.
+    pub batch_size: usize,
+    /// Most milliseconds a proof waits for its job to fill.
+    pub batch_delay_ms: u64,
+    /// Seconds after a period's deadline at which its certificates are formed from whatever
+    /// attestations arrived (earlier when every member's batch is in).
+    pub settle_secs: u64,
+    /// Periods of attestations kept (and offered to syncing peers).
+    pub retention_periods: u64,
+    /// Most batches one verifier may publish for one period before more are ignored
+    /// (equivocation evidence needs two; more is spam).
+    pub max_batches_per_signer: u32,
+    /// Most slot claims (and certificates) kept waiting for their dataset's announcement.
+    pub max_orphans: usize,
+    /// Most batches answered to one sync request.
+    pub max_sync_batches: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 64,
+            batch_delay_ms: 200,
+            settle_secs: 1,
+            retention_periods: 64,
+            max_batches_per_signer: 4,
+            max_orphans: 1024,
+            max_sync_batches: 1024,
+        }
+    }
+}
+
+/// One verification job in flight: the proofs and the messages to report when it returns.
+struct Job<M> {
+    msgs: Vec<M>,
+    proofs: Vec<CheckedProof>,
+}
+
+/// The mesh protocol of one verifier (or observer, without a [`Signer`]).
+pub struct Engine<H: Handles> {
+    config: EngineConfig,
+    intake: Intake,
+    set: VerifierSet,
+    signer: Option<Signer>,
+    pool: AttestationPool,
+    health: HealthState,
+    /// Last health change sequence handed out.
+    sequence: u64,
+    pending: Vec<(H::Msg, CheckedProof)>,
+    pending_since: Option<Millis>,
+    jobs: BTreeMap<JobId, Job<H::Msg>>,
+    next_job: u64,
+    /// First period this run observed from its start: the first we may attest.
+    first_full_period: Period,
+    next_seal: Period,
+    sealed: BTreeSet<Period>,
+    settled: BTreeSet<Period>,
+    /// Per certified (period, slot): the held certificate's id and signer count.
+    certified: HashMap<(Period, SlotId), (ContentId, usize)>,
+    /// Batches held per period and signer.
+    batches: BTreeMap<Period, HashMap<VerifierIndex, u32>>,
+    pruned_before: Period,
+    /// Slot claims that arrived before their dataset's announcement (gossip does not order
+    /// two publishers), applied when it arrives.
+    orphan_claims: Vec<SlotAssign>,
+    /// Certificates of datasets not announced yet (a node that syncs before it hears the
+    /// announcement): their verdicts reach health when it arrives.
+    orphan_certs: BTreeMap<DatasetRoot, Vec<QuorumCertificate>>,
+}
+
+impl<H: Handles> Engine<H> {
+    /// An engine over what the store holds (`restored`), started at `now`. Returns the outputs
+    /// of the restore (the rebuilt health view, and our own recent batches to re-publish: after
+    /// a crash they may never have left the node; peers ignore what they have).
+    pub fn new(
+        config: EngineConfig,
+        intake: Intake,
+        set: VerifierSet,
+        signer: Option<Signer>,
+        health: HealthState,
+        restored: Restored,
+        now: Millis,
+    ) -> (Self, Vec<Output<H>>) {
+        let now_s = now / 1000;
+        let clock = *intake.clock();
+        let current = clock.period_at(now_s);
+        let first_full_period = if clock.start(current) == now_s {
+            current
+        } else {
+            current.next()
+        };
+        let mut engine = Self {
+            config,
+            intake,
+            set,
+            signer,
+            pool: AttestationPool::new(),
+            health,
+            sequence: restored.last_sequence,
+            pending: Vec::new(),
+            pending_since: None,
+            jobs: BTreeMap::new(),
+            next_job: 0,
+            first_full_period,
+            next_seal: first_full_period,
+            sealed: BTreeSet::new(),
+            settled: BTreeSet::new(),
+            certified: HashMap::new(),
+            batches: BTreeMap::new(),
+            pruned_before: Period(0),
+            orphan_claims: Vec::new(),
+            orphan_certs: BTreeMap::new(),
+        };
+        let mut step = Step::new();
+        engine.restore(restored, now_s, &mut step);
+        let out = step.finish(&engine.health);
+        (engine, out)
+    }
+
+    /// Handles one input at time `now` and returns what to do, in order.
+    pub fn on(&mut self, input: Input<H>, now: Millis) -> Vec<Output<H>> {
+        let mut step = Step::new();
+        let now_s = now / 1000;
+        match input {
+            Input::Gossip { msg, message } => self.on_gossip(msg, message, now, &mut step),
+            Input::Verified { job, results } => self.on_verified(job, results, now_s, &mut step),
+            Input::Synced { batches } => {
+                let mut touched = BTreeSet::new();
+                for batch in batches {
+                    let period = batch.period;
+                    if self.insert_batch(batch, now_s, &mut step)
+                        == crate::intake::GossipAction::Accept
+                    {
+                        touched.insert(period);
+                    }
+                }
+                for p in touched {
+                    self.certify_if_ready(p, &mut step);
+                }
+            }
+            Input::SyncRequest { from, reply } => {
+                let batches = self.sync_answer(from, now_s);
+                step.push(Output::AnswerSync { reply, batches });
+            }
+            Input::PeerConnected(peer) => {
+                let from = self.retained_from(now_s);
+                step.push(Output::RequestSync { peer, from });
+            }
+            Input::Tick => self.on_tick(now, &mut step),
+            Input::Flush => self.flush(&mut step),
+            Input::Entropy { period, value } => {
+                self.intake.record_entropy(period, value);
+            }
+            Input::VerifierSet(set) => {
+                step.note(Note::VerifierSetChanged {
+                    effective_from: set.effective_from,
+                    members: set.members.len(),
+                });
+                self.set = set;
+            }
+        }
+        step.finish(&self.health)
+    }
+
+    /// The health view (readers get snapshots through [`Output::Health`]).
+    pub fn health(&self) -> &HealthState {
+        &self.health
+    }
+
+    /// The certificate held for each certified (period, slot): what every honest engine must
+    /// agree on.
+    pub fn certified(&self) -> BTreeMap<(Period, SlotId), ContentId> {
+        self.certified
+            .iter()
+            .map(|(k, (id, _))| (*k, *id))
+            .collect()
+    }
+
+    /// The intake (registry, clock, keys).
+    pub fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    /// The attestation pool.
+    pub fn pool(&self) -> &AttestationPool {
+        &self.pool
+    }
+
+    /// Proofs waiting for a job and jobs in flight (queue depths, for metrics).
+    pub fn backlog(&self) -> (usize, usize) {
+        (self.pending.len(), self.jobs.len())
+    }
+
+    /// The verifier set in force.
+    pub fn verifier_set(&self) -> &VerifierSet {
+        &self.set
+    }
+
+    /// First period kept in memory at `now_s`.
+    fn retained_from(&self, now_s: u64) -> Period {
+        let current = self.intake.clock().period_at(now_s);
+        Period(current.0.saturating_sub(self.config.retention_periods))
+    }
+
+    fn restore(&mut self, restored: Restored, now_s: u64, step: &mut Step<H>) {
+        let mut events = Vec::new();
+        for a in restored.datasets {
+            events.push(HealthEvent::announced(&a));
+            // A stored announcement was checked when it arrived; refusing it now would mean
+            // the key rules changed, and the node would log it through the missing dataset.
+            let _ = self.intake.registry.announce(a);
+        }
+        for s in restored.assignments {
+            let _ = self.intake.registry.assign(s);
+        }
+        let from = self.retained_from(now_s);
+        for (id, period) in restored.proofs_seen {
+            if period >= from {
+                self.intake.mark_seen(id, period);
+            }
+        }
+        for b in restored.attestations {
+            if b.period < from {
+                continue;
+            }
+            if self.signer.as_ref().is_some_and(|s| s.index == b.verifier) {
+                // Never sign a period twice, even after a restart.
+                self.sealed.insert(b.period);
+                step.push(Output::Publish(
+                    proofmesh_proto::GossipMessage::Attestation(b.clone()),
+                ));
+            }
+            let (period, verifier) = (b.period, b.verifier);
+            if self.pool.insert(b, &self.set).is_ok() {
+                self.count_batch(period, verifier);
+            }
+        }
+        for c in restored.certificates {
+            let key = (c.period, c.entry.slot);
+            if !self.certified.contains_key(&key) {
+                events.push(HealthEvent::FinalVerdict {
+                    slot: c.entry.slot,
+                    period: c.period,
+                    verdict: c.entry.verdict,
+                    certificate: c.content_id(),
+                });
+            }
+            if self.improves(&key, &c) {
+                self.certified
+                    .insert(key, (c.content_id(), c.signers.len()));
+            }
+        }
+        // Replayed, not new: the changes are in the store already, so none is numbered or
+        // written again; readers get the rebuilt view.
+        for e in events {
+            let _ = self.health.apply(e);
+        }
+        step.health_changed();
+    }
+
+    fn count_batch(&mut self, period: Period, verifier: VerifierIndex) {
+        *self
+            .batches
+            .entry(period)
+            .or_default()
+            .entry(verifier)
+            .or_insert(0) += 1;
+    }
+}
+
+use proofmesh_proto::WireMessage as _;

@@ -1,0 +1,114 @@
+//! Gossip dispatch and the registry: dataset announcements, slot claims (kept until their
+//! dataset is announced) and repair requests. Each gossip message gets exactly one report.
+//!
+//! A valid record we already hold is still *accepted*: its publisher re-publishes it so that
+//! nodes that joined late learn it, and only an Accept makes gossipsub forward it past us to
+//! nodes that are not directly connected to the publisher.
+
+use super::io::{Millis, Note, Output};
+use super::step::Step;
+use super::{Engine, Handles};
+use crate::intake::{GossipAction, IntakeError};
+use crate::{verify_repair_request, HealthEvent};
+use proofmesh_proto::{DatasetAnnounce, DatasetRoot, GossipMessage, SlotAssign};
+
+impl<H: Handles> Engine<H> {
+    pub(super) fn on_gossip(
+        &mut self,
+        msg: H::Msg,
+        message: GossipMessage,
+        now: Millis,
+        step: &mut Step<H>,
+    ) {
+        let now_s = now / 1000;
+        let (kind, action) = match message {
+            GossipMessage::Proof(envelope) => return self.on_proof(msg, envelope, now, step),
+            GossipMessage::Announce(a) => ("announce", self.on_announce(a, step)),
+            GossipMessage::Assign(s) => ("assign", self.on_assign(s, step)),
+            GossipMessage::Attestation(batch) => {
+                let period = batch.period;
+                let action = self.insert_batch(batch, now_s, step);
+                if action == GossipAction::Accept {
+                    self.certify_if_ready(period, step);
+                }
+                ("attestation", action)
+            }
+            GossipMessage::Certificate(cert) => ("certificate", self.on_certificate(cert, step)),
+            GossipMessage::Repair(request) => {
+                let action = match verify_repair_request(&request, &self.set) {
+                    Ok(()) => {
+                        step.note(Note::RepairRequested(request.slot));
+                        GossipAction::Accept
+                    }
+                    Err(_) => GossipAction::Reject,
+                };
+                ("repair", action)
+            }
+        };
+        if action == GossipAction::Reject {
+            step.note(Note::Refused {
+                kind,
+                reason: "invalid",
+            });
+        }
+        step.push(Output::Report { msg, action });
+    }
+
+    fn on_announce(&mut self, a: DatasetAnnounce, step: &mut Step<H>) -> GossipAction {
+        match self.intake.registry.announce(a.clone()) {
+            Ok(true) => {
+                step.writes.datasets.push(a.clone());
+                step.note(Note::DatasetAnnounced(a.root));
+                self.adopt_orphan_claims(&a.root, step);
+                let mut events = vec![HealthEvent::announced(&a)];
+                for c in self.orphan_certs.remove(&a.root).unwrap_or_default() {
+                    events.push(HealthEvent::FinalVerdict {
+                        slot: c.entry.slot,
+                        period: c.period,
+                        verdict: c.entry.verdict,
+                        certificate: proofmesh_proto::WireMessage::content_id(&c),
+                    });
+                }
+                self.apply_health(events, step);
+                GossipAction::Accept
+            }
+            // Known and valid: forward it (see the module doc).
+            Ok(false) => GossipAction::Accept,
+            Err(e) => e.action(),
+        }
+    }
+
+    fn on_assign(&mut self, s: SlotAssign, step: &mut Step<H>) -> GossipAction {
+        match self.intake.registry.assign(s.clone()) {
+            Ok(true) => {
+                step.note(Note::SlotAssigned(s.slot));
+                step.writes.assignments.push(s);
+                GossipAction::Accept
+            }
+            Ok(false) => GossipAction::Accept,
+            Err(IntakeError::UnknownDataset(_)) => {
+                if self.orphan_claims.len() < self.config.max_orphans
+                    && !self.orphan_claims.contains(&s)
+                {
+                    self.orphan_claims.push(s);
+                }
+                GossipAction::Ignore
+            }
+            Err(e) => e.action(),
+        }
+    }
+
+    /// Applies the claims that were waiting for `root`'s announcement.
+    fn adopt_orphan_claims(&mut self, root: &DatasetRoot, step: &mut Step<H>) {
+        let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.orphan_claims)
+            .into_iter()
+            .partition(|s| s.slot.dataset == *root);
+        self.orphan_claims = rest;
+        for s in mine {
+            if let Ok(true) = self.intake.registry.assign(s.clone()) {
+                step.note(Note::SlotAssigned(s.slot));
+                step.writes.assignments.push(s);
+            }
+        }
+    }
+}
