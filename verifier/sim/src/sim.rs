@@ -1,0 +1,607 @@
+//! The simulation: nodes, the network and a virtual clock driven by one event queue. Events at
+//! the same virtual time run in the order they were scheduled, and every random draw comes
+//! from the scenario's seed, so a run is a pure function of its scenario.
+
+use crate::fixture::{fixture, Fixture};
+use crate::net::{Net, SimMillis};
+use crate::node::{
+    engine_time, message_id, ByzantineNode, HonestNode, NodeKind, SimHandles, SimMsg, SimReply,
+};
+use crate::scenario::{Role, Scenario, TICK_MS};
+use proofmesh_proto::{
+    AttestationBatch, ContentId, GossipMessage, Period, QuorumCertificate, VerifierIndex,
+    VerifierMember, VerifierSet, WireMessage,
+};
+use proofmesh_verifier::engine::{Input, JobId, Note, Output, Restored};
+use proofmesh_verifier::intake::{verify_checked, GossipAction, IntakeError, VerifiedProof};
+use proofmesh_verifier::VerifierKeypair;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
+
+/// Something that happens at a virtual time.
+pub(crate) enum Event {
+    /// Every engine that is up gets a tick.
+    Tick,
+    /// A gossip message reaches `to`.
+    Deliver {
+        to: usize,
+        from: usize,
+        id: ContentId,
+        message: Arc<GossipMessage>,
+    },
+    /// A verification job comes back to the life of `node` that handed it out.
+    Verified {
+        node: usize,
+        life: u32,
+        job: JobId,
+        results: Vec<Result<VerifiedProof, IntakeError>>,
+    },
+    /// A sync request reaches `to`.
+    SyncRequest {
+        to: usize,
+        reply: SimReply,
+        from: Period,
+    },
+    /// A sync answer reaches `to`.
+    SyncAnswer {
+        to: usize,
+        life: u32,
+        batches: Vec<AttestationBatch>,
+    },
+    /// A prover publishes.
+    Provide {
+        node: usize,
+        message: Box<GossipMessage>,
+    },
+    /// A byzantine member acts for `period` (its `round`-th action of the period).
+    Adversary {
+        node: usize,
+        period: Period,
+        round: u32,
+    },
+    /// A verifier goes down (torn: in the middle of its next writing step).
+    Crash { verifier: usize, torn: bool },
+    /// A verifier comes back from its store.
+    Recover { verifier: usize },
+    /// Partition `i` of the scenario starts.
+    Cut(usize),
+    /// Partition `i` heals.
+    Heal(usize),
+}
+
+struct Scheduled {
+    at: SimMillis,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    /// Reversed: the heap pops the earliest event, then the first scheduled.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// One certificate or batch someone published, for the safety checks.
+#[derive(Clone, Debug)]
+pub struct Published {
+    /// Virtual time.
+    pub at: SimMillis,
+    /// Publishing node.
+    pub node: usize,
+    /// What.
+    pub message: Arc<GossipMessage>,
+}
+
+/// A running simulation (see the crate docs).
+pub struct Sim {
+    pub(crate) scenario: Scenario,
+    pub(crate) set: VerifierSet,
+    pub(crate) now: SimMillis,
+    seq: u64,
+    queue: BinaryHeap<Scheduled>,
+    pub(crate) rng: ChaCha20Rng,
+    pub(crate) net: Net,
+    pub(crate) nodes: Vec<NodeKind>,
+    /// Every certificate and batch published, in order.
+    pub published: Vec<Published>,
+    /// Problems found while running (a restore that lost something, a store violation).
+    pub(crate) violations: Vec<String>,
+    /// Events handled.
+    pub events: u64,
+}
+
+/// The BLS key of verifier `i` (any fixed derivation: the set is public, the seeds are not
+/// secret in a simulation).
+pub fn verifier_keypair(i: usize) -> VerifierKeypair {
+    let mut ikm = [0x5a; 32];
+    ikm[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    #[allow(
+        clippy::expect_used,
+        reason = "32 bytes of key material always derive a key"
+    )]
+    VerifierKeypair::from_seed(&ikm).expect("32-byte seed")
+}
+
+impl Sim {
+    /// Sets up the nodes, the network and the schedule of `scenario` (nothing runs yet).
+    pub fn new(scenario: Scenario) -> Self {
+        let fx: &Fixture = fixture();
+        let mut rng = ChaCha20Rng::seed_from_u64(scenario.seed);
+        let verifiers = scenario.members.len();
+        let nodes_count = verifiers + crate::fixture::PROVIDERS;
+        let net = Net::new(scenario.net, verifiers, nodes_count, &mut rng);
+        let set = VerifierSet {
+            effective_from: Period(0),
+            members: (0..verifiers)
+                .map(|i| VerifierMember {
+                    key: verifier_keypair(i).public_key(),
+                    weight: scenario.members[i].weight,
+                })
+                .collect(),
+        };
+        let mut nodes = Vec::with_capacity(nodes_count);
+        for (i, m) in scenario.members.iter().enumerate() {
+            let index = VerifierIndex(i as u16);
+            nodes.push(match m.role {
+                Role::Honest => NodeKind::Honest(Box::new(HonestNode::new(
+                    index,
+                    verifier_keypair(i),
+                    ChaCha20Rng::seed_from_u64(rng.gen()),
+                ))),
+                Role::Byzantine(adversary) => NodeKind::Byzantine(ByzantineNode {
+                    index,
+                    keypair: verifier_keypair(i),
+                    adversary,
+                }),
+            });
+        }
+        for _ in 0..crate::fixture::PROVIDERS {
+            nodes.push(NodeKind::Provider);
+        }
+        let _ = fx;
+        let mut sim = Self {
+            scenario,
+            set,
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            rng,
+            net,
+            nodes,
+            published: Vec::new(),
+            violations: Vec::new(),
+            events: 0,
+        };
+        sim.schedule_all();
+        sim
+    }
+
+    pub(crate) fn at(&mut self, at: SimMillis, event: Event) {
+        self.seq += 1;
+        self.queue.push(Scheduled {
+            at,
+            seq: self.seq,
+            event,
+        });
+    }
+
+    fn schedule_all(&mut self) {
+        self.at(0, Event::Tick);
+        self.schedule_provers();
+        self.schedule_adversaries();
+        for (i, p) in self.scenario.partitions.clone().into_iter().enumerate() {
+            self.at(p.from_ms, Event::Cut(i));
+            self.at(p.until_ms, Event::Heal(i));
+        }
+        for r in self.scenario.restarts.clone() {
+            self.at(
+                r.down_ms,
+                Event::Crash {
+                    verifier: r.verifier,
+                    torn: r.torn,
+                },
+            );
+            self.at(
+                r.up_ms,
+                Event::Recover {
+                    verifier: r.verifier,
+                },
+            );
+        }
+    }
+
+    /// Runs to the scenario's end; the first violation found while running, if any.
+    pub fn run(&mut self) -> Result<(), String> {
+        let end = self.scenario.end_ms();
+        self.boot_all();
+        while let Some(s) = self.queue.pop() {
+            if s.at > end {
+                break;
+            }
+            self.now = s.at;
+            self.events += 1;
+            self.handle(s.event);
+            if let Some(v) = self.violations.first() {
+                return Err(format!("at {} ms: {v}", self.now));
+            }
+        }
+        self.now = end;
+        Ok(())
+    }
+
+    fn boot_all(&mut self) {
+        let honest: Vec<usize> = self.honest_ids().collect();
+        for &v in &honest {
+            let out = {
+                let scenario = self.scenario.clone();
+                let set = self.set.clone();
+                let Some(node) = self.honest_mut(v) else {
+                    continue;
+                };
+                node.boot(&scenario, &set, Restored::default(), 0)
+            };
+            self.carry_out(v, out);
+        }
+        for &a in &honest {
+            for &b in &honest {
+                if a != b {
+                    self.step(a, Input::PeerConnected(b));
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Tick => {
+                for v in self.honest_ids().collect::<Vec<_>>() {
+                    self.step(v, Input::Tick);
+                }
+                self.at(self.now + TICK_MS, Event::Tick);
+            }
+            Event::Deliver {
+                to,
+                from,
+                id,
+                message,
+            } => self.deliver(to, from, id, message),
+            Event::Verified {
+                node,
+                life,
+                job,
+                results,
+            } => {
+                if self.honest(node).is_some_and(|n| n.life == life) {
+                    self.step(node, Input::Verified { job, results });
+                }
+            }
+            Event::SyncRequest { to, reply, from } => {
+                self.step(to, Input::SyncRequest { from, reply });
+            }
+            Event::SyncAnswer { to, life, batches } => {
+                if self.honest(to).is_some_and(|n| n.life == life) {
+                    self.step(to, Input::Synced { batches });
+                }
+            }
+            Event::Provide { node, message } => self.publish(node, *message),
+            Event::Adversary {
+                node,
+                period,
+                round,
+            } => self.adversary_acts(node, period, round),
+            Event::Crash { verifier, torn } => {
+                if let Some(n) = self.honest_mut(verifier) {
+                    if torn {
+                        n.torn = true;
+                    } else {
+                        self.crash(verifier);
+                    }
+                }
+            }
+            Event::Recover { verifier } => self.recover(verifier),
+            Event::Cut(i) => {
+                let p = self.scenario.partitions[i].clone();
+                self.net.start_partition(p);
+            }
+            Event::Heal(i) => self.heal(i),
+        }
+    }
+
+    /// Feeds one input to verifier `v`'s engine (if it is up) and carries out the outputs.
+    pub(crate) fn step(&mut self, v: usize, input: Input<SimHandles>) {
+        let now = engine_time(self.now);
+        let Some(engine) = self.honest_mut(v).and_then(|n| n.engine.as_mut()) else {
+            return;
+        };
+        let out = engine.on(input, now);
+        self.carry_out(v, out);
+    }
+
+    /// Carries out a step's outputs in order, as the node's router does.
+    pub(crate) fn carry_out(&mut self, v: usize, outputs: Vec<Output<SimHandles>>) {
+        for out in outputs {
+            if !self.honest(v).is_some_and(HonestNode::is_up) {
+                // Crashed in the middle of the step (torn): nothing else leaves the node.
+                return;
+            }
+            match out {
+                Output::Persist(w) => {
+                    let Some(node) = self.honest_mut(v) else {
+                        return;
+                    };
+                    let index = node.index;
+                    for b in w.attestations.iter().filter(|b| b.verifier == index) {
+                        node.signed
+                            .entry(b.period)
+                            .or_default()
+                            .insert(b.content_id());
+                    }
+                    if let Err(e) = node.store.apply(w) {
+                        let e = format!("verifier {v}'s store: {e}");
+                        self.violations.push(e);
+                    }
+                    if self.honest(v).is_some_and(|n| n.torn) {
+                        self.crash(v);
+                    }
+                }
+                Output::Report { msg, action } => {
+                    let kind = kind_of(&msg.message);
+                    if let Some(node) = self.honest_mut(v) {
+                        *node.reports.entry((kind, label(action))).or_insert(0) += 1;
+                    }
+                    if action == GossipAction::Accept {
+                        self.forward(v, &msg);
+                    }
+                }
+                Output::Verify { job, proofs } => {
+                    let (lo, hi) = self.scenario.net.verify_ms;
+                    let delay = self.rng.gen_range(lo..=hi.max(lo));
+                    let Some(node) = self.honest_mut(v) else {
+                        return;
+                    };
+                    let results = verify_checked(&node.keys, &proofs, &mut node.verify_rng);
+                    let life = node.life;
+                    self.at(
+                        self.now + delay,
+                        Event::Verified {
+                            node: v,
+                            life,
+                            job,
+                            results,
+                        },
+                    );
+                }
+                Output::Publish(m) => self.publish(v, m),
+                Output::Health { snapshot, .. } => {
+                    if let Some(node) = self.honest_mut(v) {
+                        node.health = Some(snapshot);
+                    }
+                }
+                Output::RequestSync { peer, from } => {
+                    if self.net.cut(v, peer) {
+                        continue;
+                    }
+                    let life = self.honest(v).map_or(0, |n| n.life);
+                    let d = self.net.latency(v, peer, &mut self.rng);
+                    self.at(
+                        self.now + d,
+                        Event::SyncRequest {
+                            to: peer,
+                            reply: SimReply { to: v, life },
+                            from,
+                        },
+                    );
+                }
+                Output::AnswerSync { reply, batches } => {
+                    if self.net.cut(v, reply.to) {
+                        continue;
+                    }
+                    let d = self.net.latency(v, reply.to, &mut self.rng);
+                    self.at(
+                        self.now + d,
+                        Event::SyncAnswer {
+                            to: reply.to,
+                            life: reply.life,
+                            batches,
+                        },
+                    );
+                }
+                Output::Note(n) => {
+                    if matches!(n, Note::Equivocation { .. }) {
+                        if let Some(node) = self.honest_mut(v) {
+                            node.equivocations.push(n);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `node` publishes `message` to every peer.
+    pub(crate) fn publish(&mut self, node: usize, message: GossipMessage) {
+        let targets: Vec<usize> = (0..self.nodes.len()).filter(|&u| u != node).collect();
+        self.publish_to(node, message, &targets);
+    }
+
+    /// `node` publishes `message` to `targets` only (an adversary choosing who hears what).
+    pub(crate) fn publish_to(&mut self, node: usize, message: GossipMessage, targets: &[usize]) {
+        let id = message_id(&message);
+        self.net.first_sight(node, id, self.now);
+        let message = Arc::new(message);
+        if matches!(
+            *message,
+            GossipMessage::Certificate(_) | GossipMessage::Attestation(_)
+        ) {
+            self.published.push(Published {
+                at: self.now,
+                node,
+                message: Arc::clone(&message),
+            });
+        }
+        for &to in targets {
+            self.send(node, to, id, &message);
+        }
+    }
+
+    /// An accepted message goes on to every peer but the one it came from.
+    fn forward(&mut self, v: usize, msg: &SimMsg) {
+        for to in 0..self.nodes.len() {
+            if to != v && to != msg.from {
+                self.send(v, to, msg.id, &msg.message);
+            }
+        }
+    }
+
+    fn send(&mut self, from: usize, to: usize, id: ContentId, message: &Arc<GossipMessage>) {
+        if self.net.cut(from, to) {
+            return;
+        }
+        let copies = 1 + usize::from(self.net.duplicated(&mut self.rng));
+        for _ in 0..copies {
+            if let Some(d) = self.net.delivery(from, to, &mut self.rng) {
+                self.at(
+                    self.now + d,
+                    Event::Deliver {
+                        to,
+                        from,
+                        id,
+                        message: Arc::clone(message),
+                    },
+                );
+            }
+        }
+    }
+
+    fn deliver(&mut self, to: usize, from: usize, id: ContentId, message: Arc<GossipMessage>) {
+        let up = match &self.nodes[to] {
+            NodeKind::Honest(n) => n.is_up(),
+            // Adversaries and provers take messages in and forward nothing.
+            NodeKind::Byzantine(_) | NodeKind::Provider => return,
+        };
+        if !up || !self.net.first_sight(to, id, self.now) {
+            return;
+        }
+        let copy = (*message).clone();
+        self.step(
+            to,
+            Input::Gossip {
+                msg: SimMsg { id, from, message },
+                message: copy,
+            },
+        );
+    }
+
+    fn heal(&mut self, i: usize) {
+        let p = self.scenario.partitions[i].clone();
+        self.net.heal(&p);
+        let honest: Vec<usize> = self.honest_ids().collect();
+        for &a in p.side.iter().filter(|a| honest.contains(a)) {
+            for &b in honest.iter().filter(|b| !p.side.contains(b)) {
+                self.connected(a, b);
+            }
+        }
+    }
+
+    /// A new connection between `a` and `b`: each asks the other for what it missed.
+    pub(crate) fn connected(&mut self, a: usize, b: usize) {
+        if self.net.cut(a, b) {
+            return;
+        }
+        self.step(a, Input::PeerConnected(b));
+        self.step(b, Input::PeerConnected(a));
+    }
+
+    /// Indices of the honest verifiers.
+    pub fn honest_ids(&self) -> impl Iterator<Item = usize> + '_ {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n, NodeKind::Honest(_)))
+            .map(|(i, _)| i)
+    }
+
+    /// Honest verifier `v`.
+    pub fn honest(&self, v: usize) -> Option<&HonestNode> {
+        match self.nodes.get(v) {
+            Some(NodeKind::Honest(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn honest_mut(&mut self, v: usize) -> Option<&mut HonestNode> {
+        match self.nodes.get_mut(v) {
+            Some(NodeKind::Honest(n)) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The verifier set.
+    pub fn set(&self) -> &VerifierSet {
+        &self.set
+    }
+
+    /// Virtual time now (ms since genesis).
+    pub fn now(&self) -> SimMillis {
+        self.now
+    }
+
+    /// Every certificate published by anyone.
+    pub fn published_certificates(&self) -> impl Iterator<Item = (usize, &QuorumCertificate)> {
+        self.published.iter().filter_map(|p| match &*p.message {
+            GossipMessage::Certificate(c) => Some((p.node, c)),
+            _ => None,
+        })
+    }
+
+    /// Gossip verdicts by (kind, action) summed over the honest verifiers.
+    pub fn reports(&self) -> BTreeMap<(&'static str, &'static str), u64> {
+        let mut all = BTreeMap::new();
+        for v in self.honest_ids() {
+            if let Some(n) = self.honest(v) {
+                for (k, c) in &n.reports {
+                    *all.entry(*k).or_insert(0) += c;
+                }
+            }
+        }
+        all
+    }
+}
+
+fn kind_of(m: &GossipMessage) -> &'static str {
+    match m {
+        GossipMessage::Announce(_) => "announce",
+        GossipMessage::Assign(_) => "assign",
+        GossipMessage::Proof(_) => "proof",
+        GossipMessage::Attestation(_) => "attestation",
+        GossipMessage::Certificate(_) => "certificate",
+        GossipMessage::Repair(_) => "repair",
+    }
+}
+
+fn label(a: GossipAction) -> &'static str {
+    match a {
+        GossipAction::Accept => "accept",
+        GossipAction::Reject => "reject",
+        GossipAction::Ignore => "ignore",
+    }
+}
