@@ -10,15 +10,15 @@ use crate::keys::{self, ProviderSigner};
 use crate::p2p::{self, Inbound, P2pConfig};
 use crate::prover_node::{ProverNode, ProverSetup};
 use crate::store::{RocksStore, Store};
-use crate::verifier_node::{Signer, Tuning, VerifierNode};
+use crate::verifier_node::{EngineParts, VerifierNode};
 use proofmesh_proto::VerifierIndex;
 use proofmesh_verifier::duty::{DevEntropy, EntropySource, PeriodClock};
+use proofmesh_verifier::engine::{EngineConfig, Signer};
 use proofmesh_verifier::intake::{Intake, KeyRing, Registry};
 use proofmesh_verifier::{HealthConfig, HealthState};
 use std::num::NonZeroU32;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -132,33 +132,32 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
             }
             let health = Arc::new(RwLock::new(HealthState::new(health_config)));
             let (changes, _) = broadcast::channel(1024);
-            let tuning = config.verifier.as_ref().map_or(
-                Tuning {
-                    batch_size: 64,
-                    batch_delay: Duration::from_millis(200),
-                    settle_secs: 0,
-                },
-                |v| Tuning {
-                    batch_size: v.batch_size,
-                    batch_delay: Duration::from_millis(v.batch_delay_ms),
-                    settle_secs: 0,
-                },
-            );
-            let tuning = Tuning {
+            let mut engine_config = EngineConfig {
                 settle_secs: net.timeout_secs.max(1),
-                ..tuning
+                ..EngineConfig::default()
             };
+            if let Some(v) = &config.verifier {
+                engine_config.batch_size = v.batch_size;
+                engine_config.batch_delay_ms = v.batch_delay_ms;
+            }
+            let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
             let intake = Intake::new(Registry::new(), clock, entropy(), ring);
-            let node = VerifierNode::new(
+            let parts = EngineParts {
+                config: engine_config,
                 intake,
                 set,
                 signer,
+                health: HealthState::new(health_config),
+                workers,
+            };
+            let node = VerifierNode::new(
+                parts,
                 Arc::clone(&store),
                 handle.clone(),
                 Arc::clone(&health),
                 changes.clone(),
-                tuning,
-            )?;
+            )
+            .await?;
             if let Some(addr) = config.grpc_addr {
                 let listener = tokio::net::TcpListener::bind(addr)
                     .await

@@ -16,14 +16,11 @@ mod sync;
 mod topics;
 
 pub use swarm::{spawn, P2pConfig, P2pError, P2pInbound};
-pub use topics::Topic;
+pub use topics::{encode_message, Topic};
 
 use libp2p::gossipsub::MessageId;
 use libp2p::PeerId;
-use proofmesh_proto::{
-    AttestationBatch, DatasetAnnounce, Period, ProofEnvelope, QuorumCertificate, RepairRequest,
-    SlotAssign,
-};
+use proofmesh_proto::{AttestationBatch, Period};
 use proofmesh_verifier::intake::GossipAction;
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,22 +35,7 @@ pub struct MessageRef {
     pub topic: Topic,
 }
 
-/// A decoded gossip message awaiting one validation verdict.
-#[derive(Debug)]
-pub enum GossipMessage {
-    /// A dataset announcement (`/proofmesh/1/registry`).
-    Announce(DatasetAnnounce),
-    /// A slot claim (`/proofmesh/1/registry`).
-    Assign(SlotAssign),
-    /// A storage proof (`/proofmesh/1/proofs`).
-    Proof(ProofEnvelope),
-    /// A verifier's signed batch (`/proofmesh/1/attestations`).
-    Attestation(AttestationBatch),
-    /// A quorum certificate (`/proofmesh/1/certificates`).
-    Certificate(QuorumCertificate),
-    /// A repair request (`/proofmesh/1/repair`).
-    Repair(RepairRequest),
-}
+pub use proofmesh_proto::GossipMessage;
 
 /// What the swarm hands to the node's actors.
 #[derive(Debug)]

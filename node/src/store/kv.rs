@@ -12,6 +12,7 @@ use proofmesh_proto::{
 
 use super::codec::{self, Cf};
 use super::{Store, StoreError, SCHEMA_VERSION};
+use proofmesh_verifier::engine::Writes;
 
 /// One write of an atomic batch.
 pub(super) enum Op {
@@ -102,6 +103,21 @@ fn certificates_of(
         .collect()
 }
 
+/// The three puts that store a certificate: by id, by period, by slot.
+fn cert_ops(cert: &QuorumCertificate, ops: &mut Vec<Op>) {
+    let id = cert.content_id();
+    let slot = &cert.entry.slot;
+    ops.push(Op::Put(
+        Cf::Certificates,
+        codec::certificate_key(&id),
+        codec::encode(cert),
+    ));
+    let by_period = codec::certificate_period_key(cert.period, slot, &id);
+    ops.push(Op::Put(Cf::Certificates, by_period, Vec::new()));
+    let by_slot = codec::slot_index_key(slot, cert.period, &id);
+    ops.push(Op::Put(Cf::Slots, by_slot, Vec::new()));
+}
+
 /// Checks the schema version, recording it in a store that holds nothing yet.
 pub(super) fn check_schema(kv: &impl Kv) -> Result<(), StoreError> {
     let key = codec::SCHEMA_KEY;
@@ -137,7 +153,90 @@ pub(super) fn check_schema(kv: &impl Kv) -> Result<(), StoreError> {
     }
 }
 
+/// The period in a `proofs_seen` by-period key (`tag, period (8, BE), id (32)`).
+fn seen_key_period(key: &[u8]) -> Result<Period, StoreError> {
+    key.get(1..9)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(|b| Period(u64::from_be_bytes(b)))
+        .ok_or_else(|| StoreError::corrupt(Cf::ProofsSeen.name(), key, "seen key too short"))
+}
+
 impl<T: Kv> Store for T {
+    fn write(&self, w: &Writes) -> Result<(), StoreError> {
+        let _guard = lock_writes(self)?;
+        let mut ops = Vec::new();
+        for a in &w.datasets {
+            let key = codec::dataset_key(&a.root);
+            // First write wins, as `put_dataset`.
+            if self.get(Cf::Datasets, &key)?.is_none() {
+                ops.push(Op::Put(Cf::Datasets, key, codec::encode(a)));
+            }
+        }
+        for s in &w.assignments {
+            let key = codec::assignment_key(&s.slot, s.from_period);
+            if self.get(Cf::Assignments, &key)?.is_none() {
+                ops.push(Op::Put(Cf::Assignments, key, codec::encode(s)));
+            }
+        }
+        for b in &w.attestations {
+            let key = codec::attestation_key(b.period, b.verifier.0, &b.content_id());
+            ops.push(Op::Put(Cf::Attestations, key, codec::encode(&**b)));
+        }
+        for cert in &w.certificates {
+            cert_ops(cert, &mut ops);
+        }
+        for change in &w.health {
+            if let Some(pb) = crate::grpc::change_of(&change.effect, change.sequence) {
+                let key = change.sequence.to_be_bytes().to_vec();
+                ops.push(Op::Put(Cf::Health, key, codec::encode_health(&pb)));
+            }
+        }
+        for (id, period) in &w.proofs_seen {
+            ops.push(Op::Put(
+                Cf::ProofsSeen,
+                codec::seen_period_key(*period, id),
+                Vec::new(),
+            ));
+            ops.push(Op::Put(
+                Cf::ProofsSeen,
+                codec::seen_id_key(id),
+                period.0.to_be_bytes().to_vec(),
+            ));
+        }
+        if let Some(before) = w.prune_before {
+            let upper = before.0.to_be_bytes();
+            for (key, _) in self.scan(Cf::Attestations, &[], Some(&upper), false, usize::MAX)? {
+                ops.push(Op::Delete(Cf::Attestations, key));
+            }
+            let lower = [codec::SEEN_BY_PERIOD];
+            let upper = codec::tagged(codec::SEEN_BY_PERIOD, &before.0.to_be_bytes());
+            for (key, _) in self.scan(Cf::ProofsSeen, &lower, Some(&upper), false, usize::MAX)? {
+                let id = codec::trailing_id(Cf::ProofsSeen, &key)?;
+                ops.push(Op::Delete(Cf::ProofsSeen, codec::seen_id_key(&id)));
+                ops.push(Op::Delete(Cf::ProofsSeen, key));
+            }
+        }
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.write(ops)
+    }
+
+    fn proofs_seen_from(&self, from: Period) -> Result<Vec<(ContentId, Period)>, StoreError> {
+        let lower = codec::tagged(codec::SEEN_BY_PERIOD, &from.0.to_be_bytes());
+        let upper = [codec::SEEN_BY_PERIOD.saturating_add(1)];
+        let entries = self.scan(Cf::ProofsSeen, &lower, Some(&upper), false, usize::MAX)?;
+        entries
+            .into_iter()
+            .map(|(key, _)| {
+                Ok((
+                    codec::trailing_id(Cf::ProofsSeen, &key)?,
+                    seen_key_period(&key)?,
+                ))
+            })
+            .collect()
+    }
+
     fn put_dataset(&self, announce: &DatasetAnnounce) -> Result<(), StoreError> {
         put_once(
             self,
@@ -203,17 +302,7 @@ impl<T: Kv> Store for T {
     ) -> Result<(), StoreError> {
         let mut ops = Vec::with_capacity(certificates.len() * 3 + changes.len());
         for cert in certificates {
-            let id = cert.content_id();
-            let slot = &cert.entry.slot;
-            ops.push(Op::Put(
-                Cf::Certificates,
-                codec::certificate_key(&id),
-                codec::encode(cert),
-            ));
-            let by_period = codec::certificate_period_key(cert.period, slot, &id);
-            ops.push(Op::Put(Cf::Certificates, by_period, Vec::new()));
-            let by_slot = codec::slot_index_key(slot, cert.period, &id);
-            ops.push(Op::Put(Cf::Slots, by_slot, Vec::new()));
+            cert_ops(cert, &mut ops);
         }
         for change in changes {
             let key = change.sequence.to_be_bytes().to_vec();

@@ -31,6 +31,7 @@ use proofmesh_proto::wire::pb;
 use proofmesh_proto::{
     AttestationBatch, ContentId, DatasetAnnounce, Period, QuorumCertificate, SlotAssign, SlotId,
 };
+use proofmesh_verifier::engine::Writes;
 
 /// Version of the on-disk layout and value encoding; a store written by another version is
 /// refused at open with [`StoreError::Schema`].
@@ -41,6 +42,12 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Implementations are cheap to share (`Arc<dyn Store>`) and safe to call from any thread;
 /// calls are short (point writes and bounded scans), so the async tasks call them directly.
 pub trait Store: Send + Sync + 'static {
+    /// Writes one engine step (new registry records, verified batches and certificates, the
+    /// health changes they caused, seen proofs, pruning) in one atomic, synced batch: the one
+    /// write the verifier does per step, so its cost is per batch of proofs, not per proof.
+    fn write(&self, writes: &Writes) -> Result<(), StoreError>;
+    /// Ids of accepted proofs of periods `>= from` (the dedupe memory restored at start).
+    fn proofs_seen_from(&self, from: Period) -> Result<Vec<(ContentId, Period)>, StoreError>;
     /// Records a validated dataset announcement (idempotent; the first announcement of a root
     /// is kept, as the health state ignores a mismatching re-announcement).
     fn put_dataset(&self, announce: &DatasetAnnounce) -> Result<(), StoreError>;

@@ -1,264 +1,227 @@
-//! The verifier role: the actor that drives the pure verification engine
-//! (`proofmesh_verifier`) from gossip, the clock and the store.
+//! The verifier role: a thin router between the pure mesh engine
+//! ([`proofmesh_verifier::engine`]) and the node's I/O.
 //!
-//! One task owns all of it (intake, attestation pool, certificates, health writes): proofs
-//! come from the proofs queue and are batch-verified (size or time) off the async workers
-//! with `block_in_place`; attestations, certificates, registry messages and sync answers come
-//! from the control queue; a 50 ms tick seals our attestation batch at each period's
-//! deadline, releases certificates once a period settles, and prunes. Every gossip message
-//! gets exactly one report. An observer runs the same actor without a signing key.
+//! One task owns the engine. It turns gossip (two bounded queues: proofs, and everything
+//! else), worker results, sync exchanges and a 50 ms tick into engine inputs, and carries out
+//! the engine's outputs in order (`execute.rs`): one synced store write per step first, then
+//! gossip verdicts, publishes, health snapshots and change streams. Proof verification runs on
+//! a bounded worker pool (`workers.rs`), so the engine never waits on pairings. An observer
+//! runs the same engine without a signing key.
 //!
-//! Durability order: our own batch is stored (synced) before it is published; a received batch
-//! is stored before it is accepted; certificates and the health changes they cause are stored
-//! in one atomic write before they are broadcast or published.
+//! Durability order: a step's write comes first, and if it fails none of the step's accepts,
+//! publishes or health changes leave the node; the node then stops (its store is the truth,
+//! and a restart rebuilds the engine from it).
 
-mod certify;
-mod gossip;
-mod proofs;
-mod startup;
+mod execute;
+mod workers;
 
 use crate::grpc::{HealthChanges, SharedHealth};
-use crate::p2p::{Inbound, MessageRef, P2pHandle};
-use crate::store::Store;
-use proofmesh_proto::{ContentId, Period, SlotId, VerifierIndex, VerifierSet};
-use proofmesh_verifier::intake::{CheckedProof, Intake};
-use proofmesh_verifier::{AttestationPool, VerifierKeypair};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use crate::p2p::{Inbound, MessageRef, P2pHandle, SyncChannel};
+use crate::store::{Store, StoreError};
+use libp2p::PeerId;
+use proofmesh_proto::Period;
+use proofmesh_proto::VerifierSet;
+use proofmesh_verifier::engine::{Engine, EngineConfig, Handles, Input, Millis, Restored, Signer};
+use proofmesh_verifier::intake::Intake;
+use proofmesh_verifier::HealthState;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use workers::Workers;
 
 /// How often the actor looks at the clock: batch timeouts, early seals, deadlines, settles.
 const TICK: Duration = Duration::from_millis(50);
-/// Periods of attestations kept in memory and offered to syncing peers.
-pub const RETENTION_PERIODS: u64 = 64;
-/// Most batches one verifier may publish for one period before we ignore more (equivocation
-/// evidence needs two; more is spam).
-const MAX_BATCHES_PER_SIGNER: u32 = 4;
 
-/// This node's attestation identity, when it is a member of the verifier set.
-pub struct Signer {
-    /// Its index in the set.
-    pub index: VerifierIndex,
-    /// Its BLS key.
-    pub keypair: VerifierKeypair,
+/// The node's handles through the engine: libp2p's message refs, peers and sync channels.
+#[derive(Debug)]
+pub struct NodeHandles;
+
+impl Handles for NodeHandles {
+    type Msg = MessageRef;
+    type Peer = PeerId;
+    type Reply = SyncChannel;
 }
 
-/// How the actor batches and when it releases certificates.
-#[derive(Clone, Copy, Debug)]
-pub struct Tuning {
-    /// Most proofs per verification batch.
-    pub batch_size: usize,
-    /// Most time a proof waits for its batch to fill.
-    pub batch_delay: Duration,
-    /// Seconds after a period's deadline at which its certificates are formed from whatever
-    /// attestations arrived (earlier when every member's batch is in).
-    pub settle_secs: u64,
+/// Unix time in milliseconds (the only clock the verifier role reads).
+pub(crate) fn now_millis() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Everything the actor needs; built by [`crate::run`].
+/// Unix time in seconds.
+pub(crate) fn now_secs() -> u64 {
+    now_millis() / 1000
+}
+
+/// Everything the router needs; built by [`crate::run`].
 pub struct VerifierNode {
-    intake: Intake,
-    set: VerifierSet,
-    signer: Option<Signer>,
-    pool: AttestationPool,
+    engine: Engine<NodeHandles>,
     store: Arc<dyn Store>,
     p2p: P2pHandle,
     health: SharedHealth,
     changes: HealthChanges,
-    sequence: u64,
-    tuning: Tuning,
-    pending: Vec<(MessageRef, CheckedProof)>,
-    pending_since: Option<Instant>,
-    /// First period this run observed from its start: the first we may attest.
-    first_full_period: Period,
-    next_seal: Period,
-    sealed: BTreeSet<Period>,
-    settled: BTreeSet<Period>,
-    /// Per certified (period, slot): the stored certificate's id and signer count.
-    certified: HashMap<(Period, SlotId), (ContentId, usize)>,
-    /// Batches held per period and signer (the per-signer cap, "every member is in", and
-    /// which periods still need certificates).
-    batches: BTreeMap<Period, HashMap<VerifierIndex, u32>>,
-    pruned_before: Period,
-    /// Slot claims that arrived before their dataset's announcement (gossip does not order
-    /// two publishers), applied when it arrives. Bounded by [`MAX_ORPHAN_CLAIMS`].
-    orphan_claims: Vec<proofmesh_proto::SlotAssign>,
+    workers: Workers,
+    /// Set when a store write failed: the node stops.
+    failed: bool,
 }
 
-/// Most claims kept waiting for their dataset's announcement.
-const MAX_ORPHAN_CLAIMS: usize = 1024;
-
-/// Unix time in seconds.
-pub(crate) fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// What [`VerifierNode::new`] needs besides the I/O handles.
+pub struct EngineParts {
+    /// Tuning.
+    pub config: EngineConfig,
+    /// The intake (registry, clock, entropy, keys).
+    pub intake: Intake,
+    /// The verifier set.
+    pub set: VerifierSet,
+    /// Our signing identity, if we are a member.
+    pub signer: Option<Signer>,
+    /// An empty health view with its rules.
+    pub health: HealthState,
+    /// Verification workers (jobs verified at once).
+    pub workers: usize,
 }
 
 impl VerifierNode {
-    /// A node over a loaded store: replays the registry, the attestations and the
-    /// certificates into memory and the health view (see `startup.rs`).
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        intake: Intake,
-        set: VerifierSet,
-        signer: Option<Signer>,
+    /// A node over a loaded store: reads what the engine needs back (the registry, recent
+    /// attestations and seen proofs, certificates) and rebuilds the engine from it.
+    pub async fn new(
+        parts: EngineParts,
         store: Arc<dyn Store>,
         p2p: P2pHandle,
         health: SharedHealth,
         changes: HealthChanges,
-        tuning: Tuning,
-    ) -> Result<Self, crate::store::StoreError> {
-        let now = now_secs();
-        let clock = *intake.clock();
-        let current = clock.period_at(now);
-        let first_full_period = if clock.start(current) == now {
-            current
-        } else {
-            current.next()
+    ) -> Result<Self, StoreError> {
+        let now = now_millis();
+        let clock = *parts.intake.clock();
+        let current = clock.period_at(now / 1000);
+        let from = Period(current.0.saturating_sub(parts.config.retention_periods));
+        let restored = Restored {
+            datasets: store.datasets()?,
+            assignments: store.assignments()?,
+            attestations: store.attestations_from(from)?,
+            certificates: store.certificates_from(Period(0))?,
+            last_sequence: store.last_health_sequence()?,
+            proofs_seen: store.proofs_seen_from(from)?,
         };
+        let certificates = restored.certificates.len();
+        let own = parts.signer.as_ref().map_or(0, |s| {
+            restored
+                .attestations
+                .iter()
+                .filter(|b| b.verifier == s.index)
+                .count()
+        });
+        let keys = Arc::new(parts.intake.keys().clone());
+        let (engine, outputs) = Engine::new(
+            parts.config,
+            parts.intake,
+            parts.set,
+            parts.signer,
+            parts.health,
+            restored,
+            now,
+        );
+        tracing::info!(
+            datasets = engine.intake().registry.datasets().count(),
+            own_attestations = own,
+            certificates,
+            "state restored from the store"
+        );
         let mut node = Self {
-            intake,
-            set,
-            signer,
-            pool: AttestationPool::new(),
+            engine,
             store,
             p2p,
             health,
             changes,
-            sequence: 0,
-            tuning,
-            pending: Vec::new(),
-            pending_since: None,
-            first_full_period,
-            next_seal: first_full_period,
-            sealed: BTreeSet::new(),
-            settled: BTreeSet::new(),
-            certified: HashMap::new(),
-            batches: BTreeMap::new(),
-            pruned_before: Period(0),
-            orphan_claims: Vec::new(),
+            workers: Workers::new(keys, parts.workers),
+            failed: false,
         };
-        node.restore()?;
+        node.execute(outputs).await;
         Ok(node)
     }
 
-    /// Runs until `shutdown`: the one select loop of the role.
+    /// Runs until `shutdown`: the one select loop of the role. On shutdown intake stops, every
+    /// proof taken in is verified and reported, and the last step's write is done.
     pub async fn run(
         mut self,
         mut proofs: mpsc::Receiver<Inbound>,
         mut control: mpsc::Receiver<Inbound>,
         shutdown: CancellationToken,
     ) {
-        self.republish_own().await;
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
+        while !self.failed {
+            let input = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
                 // The clock first: a steady stream of messages must not delay seals.
-                _ = tick.tick() => self.on_tick().await,
-                Some(msg) = control.recv() => self.on_control(msg).await,
-                Some(msg) = proofs.recv() => self.on_proof_message(msg).await,
+                _ = tick.tick() => Input::Tick,
+                Some((job, results)) = self.workers.results.recv() => {
+                    self.workers.done();
+                    Input::Verified { job, results }
+                }
+                Some(msg) = control.recv() => match to_input(msg) {
+                    Some(i) => i,
+                    None => continue,
+                },
+                // Backpressure: no new proofs while the workers are saturated.
+                Some(msg) = proofs.recv(), if self.workers.has_room() => match to_input(msg) {
+                    Some(i) => i,
+                    None => continue,
+                },
                 else => break,
-            }
+            };
+            self.step(input).await;
         }
-        // Stop intake: whatever is pending is verified and reported, nothing is left hanging.
-        self.flush_proofs().await;
+        self.drain().await;
+        if self.failed {
+            // The store refused a write: stop the whole node rather than run on a state the
+            // store does not hold.
+            shutdown.cancel();
+        }
         tracing::info!("verifier stopped");
     }
 
-    async fn on_tick(&mut self) {
-        let now = now_secs();
-        let clock = *self.intake.clock();
-        metrics::gauge!(crate::metrics::PERIOD).set(clock.period_at(now).0 as f64);
-        if self
-            .pending_since
-            .is_some_and(|t| t.elapsed() >= self.tuning.batch_delay)
-        {
-            self.flush_proofs().await;
-        }
-        // Early seal: once every duty of an open period has a valid proof, nothing can change
-        // our verdicts for it (later proofs are `AlreadyProven`), so sign now rather than at
-        // the deadline — certificates then follow proofs within network and signing latency.
-        let current = clock.period_at(now);
-        for p in [Period(current.0.saturating_sub(1)), current] {
-            if p >= self.next_seal && !self.sealed.contains(&p) && self.all_valid(p) {
-                self.seal(p).await;
-            }
-        }
-        // Strictly after the deadline second: a proof arriving during that second is still
-        // accepted (the window is inclusive), so it must make it into our batch.
-        while clock.deadline(self.next_seal) < now {
-            let p = self.next_seal;
-            self.flush_proofs().await;
-            self.seal(p).await;
-            self.next_seal = p.next();
-        }
-        let due: Vec<Period> = self
-            .pool_periods()
-            .into_iter()
-            .filter(|p| {
-                !self.settled.contains(p)
-                    && clock.deadline(*p).saturating_add(self.tuning.settle_secs) <= now
-            })
-            .collect();
-        for p in due {
-            // Settled only once its certificates are stored; a store error retries next tick.
-            if self.certify(p, true).await {
-                self.settled.insert(p);
-            }
-        }
-        let keep = Period(clock.period_at(now).0.saturating_sub(RETENTION_PERIODS));
-        if keep > self.pruned_before {
-            self.prune_before(keep);
-            self.pruned_before = keep;
-        }
+    async fn step(&mut self, input: Input<NodeHandles>) {
+        let outputs = self.engine.on(input, now_millis());
+        self.execute(outputs).await;
+        let (pending, jobs) = self.engine.backlog();
+        metrics::gauge!(crate::metrics::QUEUE_DEPTH, "queue" => "verify_pending")
+            .set(pending as f64);
+        metrics::gauge!(crate::metrics::QUEUE_DEPTH, "queue" => "verify_jobs").set(jobs as f64);
     }
 
-    fn prune_before(&mut self, keep: Period) {
-        self.intake.prune_before(keep);
-        self.pool.prune_before(keep);
-        self.settled = self.settled.split_off(&keep);
-        self.sealed = self.sealed.split_off(&keep);
-        self.certified.retain(|(p, _), _| *p >= keep);
-        self.batches = self.batches.split_off(&keep);
-        if let Err(e) = self.store.prune_proofs_before(keep) {
-            store_error("prune_proofs", &e);
+    /// Stop intake: hand every pending proof to the workers, feed back every job in flight.
+    async fn drain(&mut self) {
+        if self.failed {
+            return;
         }
-        if let Err(e) = self.store.prune_attestations_before(keep) {
-            store_error("prune_attestations", &e);
+        let outputs = self.engine.on(Input::Flush, now_millis());
+        self.execute(outputs).await;
+        while self.engine.backlog().1 > 0 && !self.failed {
+            let Some((job, results)) = self.workers.results.recv().await else {
+                break;
+            };
+            self.workers.done();
+            self.step(Input::Verified { job, results }).await;
         }
-    }
-
-    fn all_valid(&self, period: Period) -> bool {
-        self.intake.verdicts(period).is_some_and(|v| {
-            !v.is_empty()
-                && v.iter()
-                    .all(|e| e.verdict == proofmesh_proto::Verdict::Valid)
-        })
-    }
-
-    fn pool_periods(&self) -> Vec<Period> {
-        self.batches.keys().copied().collect()
-    }
-
-    /// Counts one more stored batch of `verifier` for `period`.
-    pub(super) fn count_batch(&mut self, period: Period, verifier: VerifierIndex) {
-        *self
-            .batches
-            .entry(period)
-            .or_default()
-            .entry(verifier)
-            .or_insert(0) += 1;
     }
 }
 
-/// Logs and counts a store failure (the caller decides what it means for the message).
-pub(crate) fn store_error(op: &'static str, e: &crate::store::StoreError) {
-    tracing::error!(op, error = %e, "store write failed");
-    metrics::counter!(crate::metrics::STORE_ERRORS, "op" => op).increment(1);
+/// The engine input for an inbound item (`None`: nothing to do).
+fn to_input(inbound: Inbound) -> Option<Input<NodeHandles>> {
+    Some(match inbound {
+        Inbound::Gossip { msg, message } => Input::Gossip { msg, message },
+        Inbound::SyncRequest { from, channel } => Input::SyncRequest {
+            from,
+            reply: channel,
+        },
+        Inbound::SyncResponse { peer, batches } => {
+            tracing::debug!(%peer, batches = batches.len(), "sync response");
+            Input::Synced { batches }
+        }
+        Inbound::PeerConnected(peer) => Input::PeerConnected(peer),
+    })
 }

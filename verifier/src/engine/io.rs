@@ -34,6 +34,10 @@ pub type Millis = u64;
 pub struct JobId(pub u64);
 
 /// One input to [`super::Engine::on`].
+#[allow(
+    clippy::large_enum_variant,
+    reason = "almost every input is `Gossip`: boxing it would cost an allocation per message"
+)]
 pub enum Input<H: Handles> {
     /// A decoded gossip message; the engine answers it with exactly one
     /// [`Output::Report`] (for a proof, possibly after its verification job comes back).
