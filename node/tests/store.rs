@@ -11,7 +11,9 @@ use proofmesh_node::store::{MemoryStore, RocksStore, Store, StoreError, SCHEMA_V
 use proofmesh_proto::wire::pb;
 use proofmesh_proto::*;
 use proofmesh_verifier::attest::{sign_batch, VerifierKeypair};
-use proofmesh_verifier::quorum::AttestationPool;
+use proofmesh_verifier::engine::{HealthChange, Writes};
+use proofmesh_verifier::quorum::{check_batch, check_certificate, AttestationPool};
+use proofmesh_verifier::HealthEffect;
 
 const CFS: [&str; 8] = [
     "datasets",
@@ -306,6 +308,58 @@ fn meta_round_trip(s: &dyn Store) {
     assert_eq!(s.meta("").unwrap().as_deref(), Some(&b""[..]));
 }
 
+/// One engine step's write lands whole: records, batches, certificates with their health
+/// changes, seen proofs; a later step's pruning drops old batches and seen proofs only.
+fn step_write_is_one_atomic_batch(s: &dyn Store) {
+    let set = set();
+    let mut w = Writes {
+        datasets: vec![announce(1, 4)],
+        assignments: vec![assign(1, 2, 3)],
+        ..Writes::default()
+    };
+    for v in 0..3 {
+        w.attestations
+            .push(check_batch(batch(v, 1, false), &set).unwrap());
+    }
+    for c in certificates(1) {
+        w.certificates.push(check_certificate(c, &set).unwrap());
+    }
+    w.health.push(HealthChange {
+        sequence: 1,
+        effect: HealthEffect::DatasetAdded {
+            dataset: root(1),
+            status: proofmesh_verifier::health::DatasetStatus::Healthy,
+        },
+    });
+    w.proofs_seen.push((ContentId([7; 32]), Period(1)));
+    w.proofs_seen.push((ContentId([8; 32]), Period(5)));
+    s.write(&w).unwrap();
+    assert_eq!(s.datasets().unwrap(), vec![announce(1, 4)]);
+    assert_eq!(s.assignments().unwrap(), vec![assign(1, 2, 3)]);
+    assert_eq!(s.attestations_from(Period(0)).unwrap().len(), 3);
+    assert_eq!(s.certificates_from(Period(0)).unwrap().len(), 4);
+    assert_eq!(s.last_health_sequence().unwrap(), 1);
+    assert!(s.proof_seen(&ContentId([7; 32])).unwrap());
+    assert_eq!(
+        s.proofs_seen_from(Period(2)).unwrap(),
+        vec![(ContentId([8; 32]), Period(5))]
+    );
+    // A re-announcement with other bytes does not replace the first (first write wins).
+    let prune = Writes {
+        datasets: vec![announce(1, 3)],
+        prune_before: Some(Period(2)),
+        ..Writes::default()
+    };
+    s.write(&prune).unwrap();
+    assert_eq!(s.datasets().unwrap(), vec![announce(1, 4)]);
+    assert!(s.attestations_from(Period(0)).unwrap().is_empty());
+    assert!(!s.proof_seen(&ContentId([7; 32])).unwrap());
+    assert!(s.proof_seen(&ContentId([8; 32])).unwrap());
+    assert_eq!(s.certificates_from(Period(0)).unwrap().len(), 4);
+    // An empty step writes nothing and succeeds.
+    s.write(&Writes::default()).unwrap();
+}
+
 macro_rules! suite {
     ($($name:ident),* $(,)?) => {
         mod memory { $( #[test] fn $name() { super::$name(&super::MemoryStore::new()); } )* }
@@ -327,6 +381,7 @@ suite!(
     proofs_seen_once_and_pruned,
     attestations_pruned_by_period,
     meta_round_trip,
+    step_write_is_one_atomic_batch,
 );
 
 // ------------------------------------------------------------------- RocksDB on its own

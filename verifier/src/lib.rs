@@ -32,6 +32,6 @@ pub use error::{SnarkjsError, VerifyError};
 pub use groth16::PreparedKey;
 pub use health::{HealthConfig, HealthEffect, HealthEvent, HealthState};
 pub use quorum::{
-    check_certificate, verify_certificate, AttestationPool, Equivocation, InsertOutcome,
-    VerifiedBatch, VerifiedCertificate,
+    check_batch, check_certificate, verify_certificate, AttestationPool, Equivocation,
+    InsertOutcome, VerifiedBatch, VerifiedCertificate,
 };

@@ -15,4 +15,4 @@ mod verified;
 
 pub use certificate::{check_certificate, verify_certificate};
 pub use pool::{AttestationPool, Equivocation, InsertOutcome};
-pub use verified::{VerifiedBatch, VerifiedCertificate};
+pub use verified::{check_batch, VerifiedBatch, VerifiedCertificate};

@@ -3,7 +3,8 @@
 //! set (or, for a certificate, once it was built from such batches), so the engine and the
 //! store, which take only these, can never be handed an unchecked one.
 
-use proofmesh_proto::{AttestationBatch, QuorumCertificate};
+use crate::error::AttestError;
+use proofmesh_proto::{AttestationBatch, QuorumCertificate, VerifierSet};
 use std::ops::Deref;
 
 /// An attestation batch whose shape and BLS signature verified against the set of its period.
@@ -20,6 +21,16 @@ impl VerifiedBatch {
     pub fn into_inner(self) -> AttestationBatch {
         self.0
     }
+}
+
+/// Verifies a batch's shape and signature against the set of its period and returns it typed
+/// as verified (what a node does with a batch outside the pool, e.g. one read from a peer).
+pub fn check_batch(
+    batch: AttestationBatch,
+    set: &VerifierSet,
+) -> Result<VerifiedBatch, AttestError> {
+    crate::attest::verify_batch_signature(&batch, set)?;
+    Ok(VerifiedBatch::new(batch))
 }
 
 impl Deref for VerifiedBatch {
