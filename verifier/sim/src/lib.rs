@@ -36,4 +36,4 @@ pub use net::SimMillis;
 pub use node::{HonestNode, SimHandles, SimMsg, SimReply};
 pub use scenario::{Adversary, Member, NetConfig, Partition, Restart, Role, Scenario};
 pub use seeds::run_seeds;
-pub use sim::{verifier_keypair, Published, Sim};
+pub use sim::{verifier_keypair, verifier_set, Published, Sim};

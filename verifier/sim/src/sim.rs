@@ -137,6 +137,22 @@ pub fn verifier_keypair(i: usize) -> VerifierKeypair {
     VerifierKeypair::from_seed(&ikm).expect("32-byte seed")
 }
 
+/// The verifier set of members with `weights`, member `i` holding [`verifier_keypair`]`(i)`,
+/// in force from period 0.
+pub fn verifier_set(weights: &[u64]) -> VerifierSet {
+    VerifierSet {
+        effective_from: Period(0),
+        members: weights
+            .iter()
+            .enumerate()
+            .map(|(i, &weight)| VerifierMember {
+                key: verifier_keypair(i).public_key(),
+                weight,
+            })
+            .collect(),
+    }
+}
+
 impl Sim {
     /// Sets up the nodes, the network and the schedule of `scenario` (nothing runs yet).
     pub fn new(scenario: Scenario) -> Self {
@@ -145,15 +161,8 @@ impl Sim {
         let verifiers = scenario.members.len();
         let nodes_count = verifiers + crate::fixture::PROVIDERS;
         let net = Net::new(scenario.net, verifiers, nodes_count, &mut rng);
-        let set = VerifierSet {
-            effective_from: Period(0),
-            members: (0..verifiers)
-                .map(|i| VerifierMember {
-                    key: verifier_keypair(i).public_key(),
-                    weight: scenario.members[i].weight,
-                })
-                .collect(),
-        };
+        let weights: Vec<u64> = scenario.members.iter().map(|m| m.weight).collect();
+        let set = verifier_set(&weights);
         let mut nodes = Vec::with_capacity(nodes_count);
         for (i, m) in scenario.members.iter().enumerate() {
             let index = VerifierIndex(i as u16);

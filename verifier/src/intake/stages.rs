@@ -252,9 +252,10 @@ impl Intake {
     /// The verdicts this verifier attests for `period`, one per duty in slot order: `Valid`
     /// if a valid proof was accepted, `Invalid` if only invalid ones arrived, `Missing`
     /// otherwise. `None` while the period's entropy (and so its duties) is unknown. Sealed
-    /// at the period's deadline.
+    /// at the period's deadline. The entropy is the one [`Intake::check`] used (a supplied
+    /// value first, then the source's), so the duties attested are the duties checked.
     pub fn verdicts(&self, period: Period) -> Option<Vec<SlotVerdict>> {
-        let entropy = self.entropy.entropy(period)?;
+        let entropy = self.entropy(period)?;
         let in_set = |m: &BTreeMap<Period, HashSet<SlotId>>, slot: &SlotId| {
             m.get(&period).is_some_and(|s| s.contains(slot))
         };
