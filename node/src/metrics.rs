@@ -31,6 +31,10 @@ pub const QUEUE_DROPPED: &str = "proofmesh_queue_dropped_total";
 pub const GOSSIP_MESSAGES: &str = "proofmesh_gossip_messages_total";
 /// Gossip messages that did not decode, label `topic`.
 pub const GOSSIP_MALFORMED: &str = "proofmesh_gossip_malformed_total";
+/// Gossip messages refused because the payload is over its topic's limit, label `topic` (also
+/// counted in [`GOSSIP_MALFORMED`]): a peer sending these is buggy or hostile, and gossipsub
+/// itself would drop them without a trace (`p2p/behaviour.rs`).
+pub const GOSSIP_OVERSIZED: &str = "proofmesh_gossip_oversized_total";
 /// Attestation batches signed by this node.
 pub const ATTESTATIONS_SIGNED: &str = "proofmesh_attestations_signed_total";
 /// Attestation batches received, label `outcome` (inserted, duplicate, equivocation, invalid).
@@ -41,6 +45,11 @@ pub const CERTIFICATES: &str = "proofmesh_certificates_total";
 pub const PEERS: &str = "proofmesh_peers";
 /// Gossipsub score of a connected peer, label `peer`.
 pub const PEER_SCORE: &str = "proofmesh_peer_score";
+/// Connected peers by gossipsub score band, label `band` (`positive` at or above 0, then
+/// `negative`, `no_gossip`, `no_publish`, `graylisted` below each threshold of
+/// `p2p/scoring.rs`). Replaces a per-peer score series: the exporter cannot delete a series,
+/// so one labelled by peer id would keep every peer ever seen (unbounded cardinality).
+pub const PEERS_BY_SCORE: &str = "proofmesh_peers_by_score";
 /// Datasets by health status, label `status`.
 pub const DATASETS: &str = "proofmesh_datasets";
 /// Health changes applied, label `kind`.
@@ -88,6 +97,10 @@ fn describe() {
     describe_counter!(QUEUE_DROPPED, "Messages dropped because a queue was full");
     describe_counter!(GOSSIP_MESSAGES, "Gossip messages by topic and verdict");
     describe_counter!(GOSSIP_MALFORMED, "Gossip messages that did not decode");
+    describe_counter!(
+        GOSSIP_OVERSIZED,
+        "Gossip messages over their topic's size limit"
+    );
     describe_counter!(ATTESTATIONS_SIGNED, "Attestation batches signed here");
     describe_counter!(
         ATTESTATIONS_RECEIVED,
@@ -96,6 +109,7 @@ fn describe() {
     describe_counter!(CERTIFICATES, "Quorum certificates stored, by verdict");
     describe_gauge!(PEERS, "Connected peers");
     describe_gauge!(PEER_SCORE, "Gossipsub score of a connected peer");
+    describe_gauge!(PEERS_BY_SCORE, "Connected peers by gossipsub score band");
     describe_gauge!(DATASETS, "Datasets by health status");
     describe_counter!(HEALTH_CHANGES, "Health changes applied, by kind");
     describe_counter!(STORE_ERRORS, "Store operations that failed");

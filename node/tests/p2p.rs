@@ -1,22 +1,33 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The libp2p layer with real swarms on 127.0.0.1: discovery and mesh, delivery of decoded
-//! messages, forwarding only after `Accept`, rejection of malformed gossip, full queues, and a
-//! sync round trip. Every wait polls a condition under an explicit timeout.
+//! messages, forwarding only after `Accept`, rejection of malformed and oversized gossip (and
+//! its metric), full queues, a sync round trip, a peer of another implementation echoing our
+//! own messages back, and metric labels that stay bounded. Every wait polls a condition under
+//! an explicit timeout.
 
+mod common;
+
+use common::{announce, assign, batch, envelope, wait_until_async};
+use futures::StreamExt;
+use libp2p::gossipsub::{self, MessageAuthenticity, ValidationMode};
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
-use libp2p::{Multiaddr, PeerId};
+use libp2p::{noise, tcp, yamux, Multiaddr, PeerId, Swarm, SwarmBuilder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use proofmesh_node::p2p::{
     spawn, GossipMessage, Inbound, MessageRef, P2pConfig, P2pHandle, P2pInbound, Topic,
 };
 use proofmesh_proto::*;
 use proofmesh_verifier::intake::GossipAction;
+use std::sync::OnceLock;
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
-use tokio::time::{sleep, timeout, Instant};
+use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(10);
+/// How often a wait polls.
+const POLL: Duration = Duration::from_millis(50);
 
 struct Node {
     handle: P2pHandle,
@@ -57,18 +68,15 @@ impl Node {
 
     /// Waits until our mesh for `topic` holds exactly `peers`.
     async fn wait_mesh(&self, topic: Topic, peers: &[PeerId]) {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        let mut want = peers.to_vec();
+        want.sort();
+        let what = format!("mesh of {topic} at {} = {want:?}", self.id());
+        wait_until_async(WAIT, POLL, &what, || async {
             let mut mesh = self.handle.mesh_peers(topic).await.unwrap();
             mesh.sort();
-            let mut want = peers.to_vec();
-            want.sort();
-            if mesh == want {
-                return;
-            }
-            assert!(Instant::now() < deadline, "mesh {mesh:?}, want {want:?}");
-            sleep(Duration::from_millis(50)).await;
-        }
+            mesh == want
+        })
+        .await;
     }
 }
 
@@ -89,65 +97,6 @@ async fn next_gossip(
     .ok()
 }
 
-fn root(b: u8) -> DatasetRoot {
-    let mut bytes = [b; 32];
-    bytes[31] = 0x01;
-    DatasetRoot::from_le_bytes(bytes).unwrap()
-}
-
-fn announce() -> DatasetAnnounce {
-    DatasetAnnounce {
-        root: root(7),
-        data_slots: 4,
-        parity_slots: 2,
-        proof_probability: 4,
-        cells_per_slot: 512,
-        owner: ProviderKey([1; 32]),
-        signature: ProviderSignature([2; 64]),
-    }
-}
-
-fn assign() -> SlotAssign {
-    SlotAssign {
-        slot: SlotId {
-            dataset: root(7),
-            index: 3,
-        },
-        provider: ProviderKey([3; 32]),
-        from_period: Period(10),
-        signature: ProviderSignature([4; 64]),
-    }
-}
-
-fn envelope(period: u64) -> ProofEnvelope {
-    ProofEnvelope {
-        slot: SlotId {
-            dataset: root(7),
-            index: 5,
-        },
-        period: Period(period),
-        circuit_id: CircuitId([9; 32]),
-        proof: [5; PROOF_BYTES],
-        provider: ProviderKey([3; 32]),
-        signature: ProviderSignature([6; 64]),
-    }
-}
-
-fn batch(period: u64) -> AttestationBatch {
-    AttestationBatch {
-        verifier: VerifierIndex(2),
-        period: Period(period),
-        entries: vec![SlotVerdict {
-            slot: SlotId {
-                dataset: root(7),
-                index: 0,
-            },
-            verdict: Verdict::Valid,
-        }],
-        signature: BlsSignature([8; 96]),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_discover_each_other_and_deliver_decoded_messages() {
     let a = Node::start(1, &[], true, 16).await;
@@ -158,14 +107,17 @@ async fn three_nodes_discover_each_other_and_deliver_decoded_messages() {
     b.wait_mesh(Topic::Registry, &[a.id(), c.id()]).await;
     c.wait_mesh(Topic::Registry, &[a.id(), b.id()]).await;
 
-    for (sent, expect_announce) in [(announce().encode(), true), (assign().encode(), false)] {
+    for (sent, expect_announce) in [
+        (announce(7).encode(), true),
+        (assign(7, 3, 10).encode(), false),
+    ] {
         a.handle.publish(Topic::Registry, sent).await.unwrap();
         for node in [&mut b, &mut c] {
             let (msg, message) = next_gossip(&mut node.inbound.control, WAIT).await.unwrap();
             assert_eq!(msg.topic, Topic::Registry);
             match message {
-                GossipMessage::Announce(m) if expect_announce => assert_eq!(m, announce()),
-                GossipMessage::Assign(m) if !expect_announce => assert_eq!(m, assign()),
+                GossipMessage::Announce(m) if expect_announce => assert_eq!(m, announce(7)),
+                GossipMessage::Assign(m) if !expect_announce => assert_eq!(m, assign(7, 3, 10)),
                 other => panic!("unexpected {other:?}"),
             }
             node.handle.report(msg, GossipAction::Accept).await.unwrap();
@@ -184,11 +136,11 @@ async fn a_message_is_forwarded_only_after_accept() {
     c.wait_mesh(Topic::Proofs, &[b.id()]).await;
 
     a.handle
-        .publish(Topic::Proofs, envelope(1).encode())
+        .publish(Topic::Proofs, envelope(7, 1).encode())
         .await
         .unwrap();
     let (msg, message) = next_gossip(&mut b.inbound.proofs, WAIT).await.unwrap();
-    assert!(matches!(message, GossipMessage::Proof(p) if p == envelope(1)));
+    assert!(matches!(message, GossipMessage::Proof(p) if p == envelope(7, 1)));
     assert_eq!(msg.propagation_source, a.id());
     // Unvalidated at b: not forwarded, not even advertised over heartbeats of IHAVE gossip.
     assert!(
@@ -199,12 +151,13 @@ async fn a_message_is_forwarded_only_after_accept() {
 
     b.handle.report(msg, GossipAction::Accept).await.unwrap();
     let (msg, message) = next_gossip(&mut c.inbound.proofs, WAIT).await.unwrap();
-    assert!(matches!(message, GossipMessage::Proof(p) if p == envelope(1)));
+    assert!(matches!(message, GossipMessage::Proof(p) if p == envelope(7, 1)));
     assert_eq!(msg.propagation_source, b.id());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_gossip_is_rejected_and_never_delivered() {
+    let metrics = metrics();
     let a = Node::start(21, &[], false, 16).await;
     let mut b = Node::start(22, &[&a], false, 16).await;
     for t in [Topic::Proofs, Topic::Registry, Topic::Certificates] {
@@ -213,27 +166,32 @@ async fn malformed_gossip_is_rejected_and_never_delivered() {
     }
     assert!(b.handle.peer_score(a.id()).await.unwrap().unwrap() >= 0.0);
 
-    // a misbehaves: garbage, an oversized registry payload (over the decoder's limit, under
-    // gossipsub's), and a valid message of the wrong kind for its topic.
+    // a misbehaves: garbage, two oversized registry payloads (just over the topic's limit, and
+    // far over it: gossipsub would have dropped that one uncounted with a per-topic limit), and
+    // a valid message of the wrong kind for its topic.
     a.handle
         .publish(Topic::Proofs, b"\x0a\xffgarbage".to_vec())
         .await
         .unwrap();
-    let oversized = vec![0x08; DatasetAnnounce::MAX_BYTES + 100];
-    a.handle.publish(Topic::Registry, oversized).await.unwrap();
+    for len in [Topic::Registry.max_payload() + 1, 64 << 10] {
+        a.handle
+            .publish(Topic::Registry, vec![0x08; len])
+            .await
+            .unwrap();
+    }
     a.handle
-        .publish(Topic::Certificates, announce().encode())
+        .publish(Topic::Certificates, announce(7).encode())
         .await
         .unwrap();
     // Then a valid proof: messages from one peer arrive in order, so when it is delivered the
-    // three before it have been handled.
+    // four before it have been handled.
     a.handle
-        .publish(Topic::Proofs, envelope(2).encode())
+        .publish(Topic::Proofs, envelope(7, 2).encode())
         .await
         .unwrap();
 
     let (_, message) = next_gossip(&mut b.inbound.proofs, WAIT).await.unwrap();
-    assert!(matches!(message, GossipMessage::Proof(p) if p == envelope(2)));
+    assert!(matches!(message, GossipMessage::Proof(p) if p == envelope(7, 2)));
     assert!(b.inbound.proofs.try_recv().is_err());
     while let Ok(event) = b.inbound.control.try_recv() {
         assert!(
@@ -241,9 +199,16 @@ async fn malformed_gossip_is_rejected_and_never_delivered() {
             "delivered: {event:?}"
         );
     }
-    // Rejected, not ignored: a's score at b went below zero (3 invalid messages).
+    // Rejected, not ignored: a's score at b went below zero (4 invalid messages: -60 on proofs,
+    // -20 × 2² on the registry, -60 on certificates).
     let score = b.handle.peer_score(a.id()).await.unwrap().unwrap();
     assert!(score < -100.0, "score {score}");
+    // Both oversized payloads were counted (no other test of this binary sends any).
+    let oversized = counter(
+        &metrics.render(),
+        "proofmesh_gossip_oversized_total{topic=\"registry\"}",
+    );
+    assert_eq!(oversized, 2.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,21 +221,21 @@ async fn a_full_queue_drops_with_ignore_not_reject() {
     }
 
     a.handle
-        .publish(Topic::Proofs, envelope(3).encode())
+        .publish(Topic::Proofs, envelope(7, 3).encode())
         .await
         .unwrap();
     a.handle
-        .publish(Topic::Proofs, envelope(4).encode())
+        .publish(Topic::Proofs, envelope(7, 4).encode())
         .await
         .unwrap();
     a.handle
-        .publish(Topic::Registry, announce().encode())
+        .publish(Topic::Registry, announce(7).encode())
         .await
         .unwrap();
     // The registry message comes last: once it is delivered, both proofs were handled.
     assert!(next_gossip(&mut b.inbound.control, WAIT).await.is_some());
     let (_, first) = next_gossip(&mut b.inbound.proofs, WAIT).await.unwrap();
-    assert!(matches!(first, GossipMessage::Proof(p) if p == envelope(3)));
+    assert!(matches!(first, GossipMessage::Proof(p) if p == envelope(7, 3)));
     assert!(
         b.inbound.proofs.try_recv().is_err(),
         "the second proof was dropped"
@@ -298,9 +263,9 @@ async fn sync_round_trip_returns_decoded_batches() {
     .await
     .unwrap();
     let answer = vec![
-        batch(5).encode(),
+        batch(7, 5).encode(),
         b"not a batch".to_vec(),
-        batch(6).encode(),
+        batch(7, 6).encode(),
     ];
     a.handle.respond_sync(channel, answer).await.unwrap();
 
@@ -315,5 +280,155 @@ async fn sync_round_trip_returns_decoded_batches() {
     .await
     .unwrap();
     assert_eq!(peer, a.id());
-    assert_eq!(batches, vec![batch(5), batch(6)]);
+    assert_eq!(batches, vec![batch(7, 5), batch(7, 6)]);
+}
+
+/// The Prometheus recorder of this test process (installed once; every swarm of every test of
+/// this binary records into it, so tests read only what they alone cause).
+fn metrics() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().unwrap())
+}
+
+/// The value of one series in a Prometheus text rendering (0 when absent).
+fn counter(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|rest| rest.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// A gossipsub peer as another implementation behaves: it forwards every message to every
+/// subscribed peer but the one it came from, and re-publishes what it receives — here, each
+/// message whose source is `origin` (our node) is sent back to it `echoes` times, then one
+/// new message is sent as a marker. It signs with `origin`'s key, as the original's author
+/// (rust-libp2p never forwards a message to its source, so an echo has to be built: same
+/// source, same payload — hence the same content id at our node — but a new sequence number
+/// and signature, as a re-publish by another implementation carries). Default message ids
+/// (source + sequence number) make every re-publish a new message here.
+async fn start_echoer(origin: &Keypair, dial: Multiaddr, echoes: usize, marker: Vec<u8>) -> PeerId {
+    let config = gossipsub::ConfigBuilder::default()
+        .heartbeat_interval(Duration::from_millis(200))
+        .validation_mode(ValidationMode::Strict)
+        .build()
+        .unwrap();
+    let gossip =
+        gossipsub::Behaviour::new(MessageAuthenticity::Signed(origin.clone()), config).unwrap();
+    let mut swarm: Swarm<gossipsub::Behaviour> = SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| gossip)
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build();
+    for t in Topic::ALL {
+        swarm.behaviour_mut().subscribe(&t.ident()).unwrap();
+    }
+    swarm.dial(dial).unwrap();
+    let id = *swarm.local_peer_id();
+    let origin = origin.public().to_peer_id();
+    tokio::spawn(async move {
+        loop {
+            let event = swarm.select_next_some().await;
+            let libp2p::swarm::SwarmEvent::Behaviour(gossipsub::Event::Message { message, .. }) =
+                event
+            else {
+                continue;
+            };
+            if message.source != Some(origin) {
+                continue;
+            }
+            let gossip = swarm.behaviour_mut();
+            for _ in 0..echoes {
+                gossip
+                    .publish(message.topic.clone(), message.data.clone())
+                    .unwrap();
+            }
+            gossip
+                .publish(message.topic.clone(), marker.clone())
+                .unwrap();
+        }
+    });
+    id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echoes_of_our_own_messages_cost_the_echoing_peer_nothing() {
+    let keypair = Keypair::ed25519_from_bytes([51; 32]).unwrap();
+    let mut node = Node::start(51, &[], false, 16).await;
+    let marker = envelope(7, 99).encode();
+    let echoer = start_echoer(&keypair, node.addr.clone(), 5, marker).await;
+    node.wait_mesh(Topic::Proofs, &[echoer]).await;
+
+    node.handle
+        .publish(Topic::Proofs, envelope(7, 1).encode())
+        .await
+        .unwrap();
+    // The echoes come before the marker on the same connection, so once the marker is here,
+    // all five were handled: they are duplicates of our own message (never delivered), and the
+    // peer's score did not move below zero.
+    let Some((msg, message)) = next_gossip(&mut node.inbound.proofs, WAIT).await else {
+        let score = node.handle.peer_score(echoer).await.unwrap();
+        panic!("the marker after the echoes never came: they were held against the peer (score {score:?})");
+    };
+    assert!(
+        matches!(&message, GossipMessage::Proof(p) if *p == envelope(7, 99)),
+        "an echo was delivered as new: {message:?}"
+    );
+    assert_eq!(msg.propagation_source, echoer);
+    node.handle.report(msg, GossipAction::Ignore).await.unwrap();
+    assert!(node.inbound.proofs.try_recv().is_err());
+
+    let score = node.handle.peer_score(echoer).await.unwrap().unwrap();
+    assert!(score >= 0.0, "echoes cost the peer: score {score}");
+    // Still meshed: neither pruned for a negative score nor graylisted.
+    assert_eq!(
+        node.handle.mesh_peers(Topic::Proofs).await.unwrap(),
+        vec![echoer]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_metric_series_is_labelled_by_peer() {
+    let metrics = metrics();
+    let a = Node::start(61, &[], false, 16).await;
+    let b = Node::start(62, &[&a], false, 16).await;
+    a.wait_mesh(Topic::Proofs, &[b.id()]).await;
+    // The metrics tick (1 s) has scored the connected peers by band.
+    wait_until_async(WAIT, POLL, "peers counted by score band", || async {
+        metrics
+            .render()
+            .contains("proofmesh_peers_by_score{band=\"positive\"}")
+    })
+    .await;
+    let a_id = a.id().to_string();
+    drop(a);
+    b.wait_mesh(Topic::Proofs, &[]).await;
+    // A per-peer series would outlive its peer (the exporter cannot delete one): there is none.
+    let text = metrics.render();
+    assert!(
+        !text.contains("peer=\""),
+        "a series labelled by peer:\n{text}"
+    );
+    assert!(
+        !text.contains(&a_id),
+        "a departed peer is still in the metrics:\n{text}"
+    );
+    for band in [
+        "positive",
+        "negative",
+        "no_gossip",
+        "no_publish",
+        "graylisted",
+    ] {
+        assert!(
+            text.contains(&format!("proofmesh_peers_by_score{{band=\"{band}\"}}")),
+            "band {band} missing:\n{text}"
+        );
+    }
 }

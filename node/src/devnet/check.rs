@@ -30,8 +30,10 @@ pub struct VerifierView {
     pub repair_requested: Vec<bool>,
     /// Proofs it rejected as invalid.
     pub rejected_invalid: f64,
-    /// Its gossip score of each prover peer (absent: not connected).
-    pub prover_scores: Vec<Option<f64>>,
+    /// Its connected peers with a gossip score below 0 (`proofmesh_peers_by_score`, every band
+    /// but `positive`; absent from the metrics: 0). Only the invalid prover misbehaves in a
+    /// devnet, so this counts it, or no one.
+    pub peers_below_zero: f64,
 }
 
 /// The outcome of a devnet run with `--periods`.
@@ -216,15 +218,7 @@ pub(super) async fn run(
     if let Some(bad) = opts.invalid_slot {
         let holder = layout.holdings.iter().position(|h| h.contains(&bad));
         let rejected: f64 = s.verifiers.iter().map(|v| v.rejected_invalid).sum();
-        let penalised = holder.is_some_and(|j| {
-            s.verifiers.iter().any(|v| {
-                v.prover_scores
-                    .get(j)
-                    .copied()
-                    .flatten()
-                    .is_some_and(|x| x < 0.0)
-            })
-        });
+        let penalised = holder.is_some() && s.verifiers.iter().any(|v| v.peers_below_zero >= 1.0);
         let certified_invalid = s.verifiers.iter().any(|v| {
             v.certificates
                 .values()
@@ -337,16 +331,15 @@ async fn view(
         "proofmesh_proofs_rejected_total{reason=\"invalid_proof\"}",
     )
     .unwrap_or(0.0);
-    v.prover_scores = fleet
-        .prover_peers
+    v.peers_below_zero = ["negative", "no_gossip", "no_publish", "graylisted"]
         .iter()
-        .map(|peer| {
+        .filter_map(|band| {
             metric(
                 &metrics,
-                &format!("proofmesh_peer_score{{peer=\"{peer}\"}}"),
+                &format!("proofmesh_peers_by_score{{band=\"{band}\"}}"),
             )
         })
-        .collect();
+        .sum();
     Ok((dataset, v))
 }
 

@@ -30,8 +30,6 @@ pub(super) struct Fleet {
     pub(super) metrics: Vec<String>,
     /// p2p addresses of each verifier.
     p2p: Vec<Vec<String>>,
-    /// Peer id of each prover.
-    pub(super) prover_peers: Vec<String>,
     /// The mesh's clock.
     pub(super) clock: PeriodClock,
 }
@@ -117,7 +115,6 @@ impl Fleet {
             grpc: Vec::new(),
             metrics: Vec::new(),
             p2p: Vec::new(),
-            prover_peers: Vec::new(),
             clock,
         };
         let mut p2p_addrs: Vec<String> = Vec::new();
@@ -166,7 +163,6 @@ impl Fleet {
                 "prover {j}: slots {:?}, peer {peer}",
                 layout.holdings[j]
             ));
-            fleet.prover_peers.push(peer);
             fleet.provers.push(child);
         }
         Ok(fleet)

@@ -8,6 +8,23 @@
 //! id is still a pure function of the content (two publishers of the same batch share one id).
 //! The topic is hashed in so that one payload seen first on the wrong topic (and rejected there)
 //! cannot shadow the same payload on its right topic through the duplicate cache.
+//!
+//! **Our own messages coming back.** Other gossipsub implementations forward a message to every
+//! mesh peer but the one it came from, so a message we published can come back to us through a
+//! third peer (and a peer may re-publish it). rust-libp2p's default drops such a message as
+//! `SelfOrigin` *before* its duplicate check and counts it as an invalid delivery (P4) of the
+//! honest peer that forwarded it: a few echoes graylist it. We set `allow_self_origin`: the echo
+//! then meets the duplicate cache (our content id is in it since we published) and is dropped
+//! there without blame. Forging our origin is not possible (strict validation checks the
+//! signature against the source); a replay after the duplicate cache expired reaches the node,
+//! whose intake treats it like any copy of a known message (Ignore).
+//!
+//! **Size limits are ours.** Gossipsub drops a message over a per-topic limit silently (it
+//! raises no event, only a P4 penalty), so we do not set per-topic limits: every RPC frame may
+//! carry up to [`MAX_RPC_BYTES`] (the largest payload of any topic, an attestation batch, plus
+//! framing and control messages), and the swarm task refuses a payload over its topic's limit
+//! itself: Reject (the same penalty) and a count in `proofmesh_gossip_oversized_total{topic}`.
+//! Only a frame over [`MAX_RPC_BYTES`] is refused by gossipsub's codec (the stream is reset).
 
 use super::{scoring, sync, Topic};
 use libp2p::gossipsub::{self, MessageAuthenticity, MessageId, ValidationMode};
@@ -24,10 +41,10 @@ pub(crate) const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/proofmesh/
 const IDENTIFY_PROTOCOL: &str = "/proofmesh/id/1.0.0";
 /// Gossipsub heartbeat: mesh maintenance and IHAVE gossip.
 pub(crate) const HEARTBEAT: Duration = Duration::from_millis(700);
-/// What gossipsub adds to a payload in a signed message (source, seqno, signature, topic,
-/// protobuf framing); generous.
-const MESSAGE_OVERHEAD: usize = 512;
-/// The largest RPC frame: the largest payload (an attestation batch) plus control messages.
+/// The largest RPC frame gossipsub accepts: the largest payload of any topic (an attestation
+/// batch, 4 MiB) plus its signed-message framing and control messages (IHAVE/IWANT/GRAFT/PRUNE,
+/// subscriptions) sharing the frame; a test checks it covers every topic. Payloads between their
+/// topic's limit and this are refused (and counted) by the swarm task, see the module doc.
 const MAX_RPC_BYTES: usize = (4 << 20) + (64 << 10);
 
 /// Everything the swarm runs.
@@ -58,6 +75,8 @@ fn gossipsub_config() -> Result<gossipsub::Config, BehaviourError> {
     b.validation_mode(ValidationMode::Strict)
         .validate_messages()
         .message_id_fn(|m: &gossipsub::Message| message_id(&m.topic, &m.data))
+        // Our own messages echoed back by honest peers are duplicates, not faults (module doc).
+        .allow_self_origin(true)
         .heartbeat_interval(HEARTBEAT)
         .heartbeat_initial_delay(Duration::from_millis(100))
         // Small meshes: 3 to 10 nodes must form one; D = 4 keeps traffic low in bigger nets.
@@ -72,10 +91,9 @@ fn gossipsub_config() -> Result<gossipsub::Config, BehaviourError> {
         // Long enough to drop echoes (history is 6 heartbeats), shorter than a default 60 s
         // period, so the registry messages re-published every period reach late joiners.
         .duplicate_cache_time(Duration::from_secs(45))
+        // One limit for every topic: per-topic limits would drop messages uncounted (module
+        // doc); the swarm task enforces each topic's own limit.
         .max_transmit_size(MAX_RPC_BYTES);
-    for t in Topic::ALL {
-        b.max_transmit_size_for_topic(t.max_payload() + MESSAGE_OVERHEAD, t.hash());
-    }
     b.build().map_err(|e| BehaviourError(e.to_string()))
 }
 
@@ -132,6 +150,20 @@ impl Behaviour {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What gossipsub adds to a payload in a signed message (source, seqno, signature, topic,
+    /// protobuf framing); generous.
+    const MESSAGE_OVERHEAD: usize = 512;
+
+    #[test]
+    fn the_frame_limit_covers_every_topic_with_room_for_control() {
+        for t in Topic::ALL {
+            assert!(
+                t.max_payload() + MESSAGE_OVERHEAD + (32 << 10) <= MAX_RPC_BYTES,
+                "{t}"
+            );
+        }
+    }
 
     #[test]
     fn config_builds_and_ids_separate_topics() {

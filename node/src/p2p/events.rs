@@ -1,13 +1,14 @@
 //! What the swarm task does with each swarm event. The one rule: decode, never verify.
 //!
-//! Every gossip message gets exactly one validation report: `Reject` here when it does not
-//! decode canonically as a kind its topic allows; `Ignore` here when its queue is full (or the
-//! consumer is gone); otherwise the consumer's verdict through [`super::P2pHandle::report`].
+//! Every gossip message gets exactly one validation report: `Reject` here when it is over its
+//! topic's size limit (counted as oversized) or does not decode canonically as a kind its topic
+//! allows; `Ignore` here when its queue is full (or the consumer is gone); otherwise the
+//! consumer's verdict through [`super::P2pHandle::report`].
 
 use super::behaviour::BehaviourEvent;
 use super::swarm::{SwarmTask, CONTROL_QUEUE, PROOFS_QUEUE};
 use super::{GossipMessage, Inbound, MessageRef, SyncChannel, Topic};
-use crate::metrics::{GOSSIP_MALFORMED, GOSSIP_MESSAGES, QUEUE_DROPPED};
+use crate::metrics::{GOSSIP_MALFORMED, GOSSIP_MESSAGES, GOSSIP_OVERSIZED, QUEUE_DROPPED};
 use libp2p::gossipsub::{self, MessageAcceptance};
 use libp2p::request_response::{self, Message};
 use libp2p::swarm::SwarmEvent;
@@ -91,6 +92,16 @@ impl SwarmTask {
     }
 
     fn on_gossip_message(&mut self, msg: MessageRef, data: &[u8]) {
+        if data.len() > msg.topic.max_payload() {
+            // Gossipsub has no per-topic limit (`behaviour.rs`): this is where it is enforced,
+            // counted, and blamed like any payload that does not decode.
+            tracing::debug!(peer = %msg.propagation_source, topic = %msg.topic, len = data.len(),
+                "oversized gossip");
+            metrics::counter!(GOSSIP_OVERSIZED, "topic" => msg.topic.label()).increment(1);
+            metrics::counter!(GOSSIP_MALFORMED, "topic" => msg.topic.label()).increment(1);
+            self.report(&msg, GossipAction::Reject);
+            return;
+        }
         let message = match msg.topic.decode(data) {
             Ok(message) => message,
             Err(error) => {

@@ -49,6 +49,25 @@ const PUBLISH_THRESHOLD: f64 = -200.0;
 /// Below this the peer's RPCs are ignored.
 const GRAYLIST_THRESHOLD: f64 = -400.0;
 
+/// The score bands of the `proofmesh_peers_by_score` gauge, best first: a label and the lowest
+/// score in the band (the last band has no floor). Bands, not one series per peer, so the
+/// metric's cardinality stays fixed however many peers come and go.
+pub(crate) const SCORE_BANDS: [(&str, f64); 5] = [
+    ("positive", 0.0),
+    ("negative", GOSSIP_THRESHOLD),
+    ("no_gossip", PUBLISH_THRESHOLD),
+    ("no_publish", GRAYLIST_THRESHOLD),
+    ("graylisted", f64::NEG_INFINITY),
+];
+
+/// The band of a score: the first whose floor it reaches.
+pub(crate) fn band(score: f64) -> usize {
+    SCORE_BANDS
+        .iter()
+        .position(|&(_, floor)| score >= floor)
+        .unwrap_or(SCORE_BANDS.len() - 1)
+}
+
 /// Score thresholds: below 0 a peer loses credit, below -100 no gossip (IHAVE/IWANT) with it,
 /// below -200 we do not publish to it, below -400 its RPCs are ignored.
 pub(crate) fn thresholds() -> PeerScoreThresholds {
@@ -125,6 +144,20 @@ pub(crate) fn params() -> PeerScoreParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bands_follow_the_thresholds() {
+        let label = |s| SCORE_BANDS[band(s)].0;
+        assert_eq!(label(12.0), "positive");
+        assert_eq!(label(0.0), "positive");
+        assert_eq!(label(-0.5), "negative");
+        assert_eq!(label(-100.0), "negative");
+        assert_eq!(label(-150.0), "no_gossip");
+        assert_eq!(label(-240.0), "no_publish");
+        assert_eq!(label(-400.0), "no_publish");
+        assert_eq!(label(-540.0), "graylisted");
+        assert_eq!(label(f64::NAN), "graylisted");
+    }
 
     #[test]
     fn parameters_validate() {

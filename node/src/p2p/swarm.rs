@@ -3,16 +3,17 @@
 //! `events.rs`.
 
 use super::behaviour::{Behaviour, KAD_PROTOCOL};
+use super::scoring;
 use super::sync::{SyncRequest, SyncResponse};
 use super::{Command, Inbound, P2pHandle};
-use crate::metrics::{GOSSIP_MESSAGES, PEERS, PEER_SCORE, QUEUE_DEPTH};
+use crate::metrics::{GOSSIP_MESSAGES, PEERS, PEERS_BY_SCORE, QUEUE_DEPTH};
 use futures::StreamExt;
 use libp2p::gossipsub::PublishError;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{noise, tcp, yamux, Multiaddr, PeerId, Swarm, SwarmBuilder};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -117,6 +118,9 @@ pub(super) struct SwarmTask {
     bootstrap: Vec<Multiaddr>,
     pub(super) kad_bootstrapped: bool,
     last_redial: Instant,
+    /// The score band (`scoring::SCORE_BANDS`) of each connected peer at the last tick: a
+    /// change is logged with the peer id, which the metric no longer carries.
+    bands: HashMap<PeerId, usize>,
 }
 
 /// Builds the swarm, binds every listen address, dials the bootstrap peers and spawns the
@@ -164,6 +168,7 @@ pub async fn spawn(
         bootstrap: config.bootstrap,
         kad_bootstrapped: false,
         last_redial: Instant::now(),
+        bands: HashMap::new(),
     };
     let addrs = task.wait_for_listeners(pending).await?;
     tracing::info!(peer = %local_peer_id, ?addrs, "p2p listening");
@@ -312,10 +317,25 @@ impl SwarmTask {
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         metrics::gauge!(PEERS).set(peers.len() as f64);
         let gossip = &self.swarm.behaviour().gossipsub;
+        // Bands, not a series per peer: a series cannot be deleted from the exporter, so per-peer
+        // series would outlive their peers (see `PEERS_BY_SCORE`). Unscored peers count as 0.
+        let mut counts = [0u32; scoring::SCORE_BANDS.len()];
+        let mut bands = HashMap::with_capacity(peers.len());
         for peer in &peers {
-            if let Some(score) = gossip.peer_score(peer) {
-                metrics::gauge!(PEER_SCORE, "peer" => peer.to_string()).set(score);
+            let score = gossip.peer_score(peer).unwrap_or(0.0);
+            let band = scoring::band(score);
+            counts[band] += 1;
+            let before = self.bands.get(peer).copied().unwrap_or(0);
+            if band != before {
+                tracing::info!(%peer, score, band = scoring::SCORE_BANDS[band].0,
+                    was = scoring::SCORE_BANDS[before].0, "peer score band changed");
             }
+            bands.insert(*peer, band);
+        }
+        // Disconnected peers are forgotten here too: the map is bounded by the connected peers.
+        self.bands = bands;
+        for (&(band, _), n) in scoring::SCORE_BANDS.iter().zip(counts) {
+            metrics::gauge!(PEERS_BY_SCORE, "band" => band).set(f64::from(n));
         }
         for (tx, label) in [(&self.proofs, PROOFS_QUEUE), (&self.control, CONTROL_QUEUE)] {
             let depth = tx.max_capacity() - tx.capacity();

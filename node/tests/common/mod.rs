@@ -1,0 +1,341 @@
+//! The node tests' kit: the `proofmesh` binary as a process (run to completion, or spawned with
+//! a deadline that kills it), temp dirs and fixture files, protocol message builders, and
+//! waiting on a condition with an explicit timeout. Every wait here is bounded and panics with
+//! what it was waiting for, so a hung test names its cause instead of hanging CI.
+//!
+//! Each test binary compiles this module and uses part of it.
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the kit"
+)]
+
+use proofmesh_circuits::slot::BLOCK_SIZE;
+use proofmesh_proto::*;
+use rand::{RngCore, SeedableRng};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// Waiting
+
+/// Polls `cond` every `poll` until it holds; panics naming `what` after `timeout`.
+pub(crate) fn wait_until(
+    timeout: Duration,
+    poll: Duration,
+    what: &str,
+    mut cond: impl FnMut() -> bool,
+) {
+    wait_for(timeout, poll, what, || cond().then_some(()));
+}
+
+/// Polls `probe` every `poll` until it returns a value; panics naming `what` after `timeout`.
+pub(crate) fn wait_for<T>(
+    timeout: Duration,
+    poll: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(poll);
+    }
+}
+
+/// [`wait_until`] for async conditions (on the test's tokio runtime).
+pub(crate) async fn wait_until_async<F, Fut>(
+    timeout: Duration,
+    poll: Duration,
+    what: &str,
+    mut cond: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if cond().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(poll).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The binary
+
+/// `proofmesh` with these arguments, run to completion (for commands that end by themselves
+/// within seconds).
+pub(crate) fn proofmesh(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_proofmesh"))
+        .args(args)
+        .output()
+        .expect("run proofmesh")
+}
+
+/// A command for the `proofmesh` binary.
+pub(crate) fn proofmesh_command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_proofmesh"))
+}
+
+/// Its stdout, lossily.
+pub(crate) fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Its stderr, lossily.
+pub(crate) fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A path as an argument.
+pub(crate) fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A long-running `proofmesh` process whose stdout and stderr go to files in `dir` (a pipe
+/// nobody reads would block it once full). Dropping it stops the process ([`Spawned::stop`]).
+pub(crate) struct Spawned {
+    /// The process.
+    pub(crate) child: Child,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Spawned {
+    /// Starts `cmd` with its output in `dir/<name>.stdout` and `dir/<name>.stderr`.
+    pub(crate) fn start(mut cmd: Command, dir: &Path, name: &str) -> Spawned {
+        let stdout = dir.join(format!("{name}.stdout"));
+        let stderr = dir.join(format!("{name}.stderr"));
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("spawn proofmesh");
+        Spawned {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// What it printed so far.
+    pub(crate) fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    /// What it printed on stderr so far.
+    pub(crate) fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for it to exit; after `timeout` stops it ([`Spawned::stop`]) and panics with its
+    /// output (`what` names the run).
+    pub(crate) fn wait(&mut self, timeout: Duration, what: &str) -> std::process::ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                self.stop();
+                panic!(
+                    "{what}: still running after {timeout:?}, stopped; it said:\n{}\n{}",
+                    tail(&self.stdout(), 60),
+                    tail(&self.stderr(), 30)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Stops it if it still runs: SIGTERM (so a devnet stops its nodes), SIGKILL after
+    /// [`STOP_GRACE`].
+    pub(crate) fn stop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + STOP_GRACE;
+        while Instant::now() < deadline {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How long [`Spawned::stop`] lets a process stop cleanly before it kills it (a devnet gives
+/// each node 10 s).
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The last `n` lines of `text`.
+pub(crate) fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// Sends `signal` (a name, e.g. `TERM`) to `pid` with the `kill` command.
+pub(crate) fn send_signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -{signal} {pid} failed");
+}
+
+/// Live processes (zombies excluded) whose command line contains `needle`, from `/proc`.
+pub(crate) fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if !cmdline.contains(needle) {
+            continue;
+        }
+        // `/proc/PID/stat`: "PID (comm) STATE ..."; a zombie has exited, only not been reaped.
+        let state = std::fs::read_to_string(e.path().join("stat"))
+            .ok()
+            .and_then(|st| {
+                st.rsplit_once(')')
+                    .and_then(|(_, rest)| rest.trim().chars().next())
+            });
+        if state.is_some_and(|c| c != 'Z') {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/// A fresh temporary directory (removed when dropped).
+pub(crate) fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// The shared checkout beside this one (`../shared/`).
+pub(crate) fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared")
+        .join(rel)
+}
+
+/// A Codex fixture from `../shared/fixtures/codex/`.
+pub(crate) fn fixture(rel: &str) -> PathBuf {
+    shared(&format!("fixtures/codex/{rel}"))
+}
+
+/// Writes `blocks` random 64 KiB blocks, deterministically from `seed`.
+pub(crate) fn slot_file(dir: &Path, name: &str, blocks: usize, seed: u64) -> PathBuf {
+    let mut data = vec![0u8; blocks * BLOCK_SIZE];
+    rand_chacha::ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut data);
+    let p = dir.join(name);
+    std::fs::write(&p, data).unwrap();
+    p
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protocol messages (well-formed, not validly signed: for the layers below verification)
+
+/// A canonical dataset root derived from `tag`.
+pub(crate) fn root(tag: u8) -> DatasetRoot {
+    let mut bytes = [tag; 32];
+    bytes[31] = 0x01;
+    DatasetRoot::from_le_bytes(bytes).unwrap()
+}
+
+/// Slot `index` of dataset `root(tag)`.
+pub(crate) fn slot(tag: u8, index: u16) -> SlotId {
+    SlotId {
+        dataset: root(tag),
+        index,
+    }
+}
+
+/// An announcement of dataset `root(tag)` (K = 4, M = 2).
+pub(crate) fn announce(tag: u8) -> DatasetAnnounce {
+    DatasetAnnounce {
+        root: root(tag),
+        data_slots: 4,
+        parity_slots: 2,
+        proof_probability: 4,
+        cells_per_slot: 512,
+        owner: ProviderKey([1; 32]),
+        signature: ProviderSignature([2; 64]),
+    }
+}
+
+/// A claim of slot `index` of dataset `root(tag)` from `from`.
+pub(crate) fn assign(tag: u8, index: u16, from: u64) -> SlotAssign {
+    SlotAssign {
+        slot: slot(tag, index),
+        provider: ProviderKey([3; 32]),
+        from_period: Period(from),
+        signature: ProviderSignature([4; 64]),
+    }
+}
+
+/// A proof envelope for slot 5 of dataset `root(tag)` in `period`.
+pub(crate) fn envelope(tag: u8, period: u64) -> ProofEnvelope {
+    ProofEnvelope {
+        slot: slot(tag, 5),
+        period: Period(period),
+        circuit_id: CircuitId([9; 32]),
+        proof: [5; PROOF_BYTES],
+        provider: ProviderKey([3; 32]),
+        signature: ProviderSignature([6; 64]),
+    }
+}
+
+/// A one-entry attestation batch of verifier 2 for `period`.
+pub(crate) fn batch(tag: u8, period: u64) -> AttestationBatch {
+    AttestationBatch {
+        verifier: VerifierIndex(2),
+        period: Period(period),
+        entries: vec![SlotVerdict {
+            slot: slot(tag, 0),
+            verdict: Verdict::Valid,
+        }],
+        signature: BlsSignature([8; 96]),
+    }
+}
