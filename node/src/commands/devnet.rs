@@ -18,10 +18,10 @@ use tokio_util::sync::CancellationToken;
 ///
 /// With --periods N it stops after N attested periods and checks that every duty got the
 /// same final certificate at every verifier: exit 0 if so, 1 if not. Without it, it runs
-/// until Ctrl-C. Faults to watch:
+/// until Ctrl-C or SIGTERM (either stops every node before it exits). Faults to watch:
 ///   --kill-slot S        the prover of slot S withholds it: Missing → Lost → repair request
-///   --invalid-slot S     the prover of slot S sends proofs that do not verify: Invalid, and
-///                        that prover's gossip score drops
+///   --invalid-slot S     proofs of slot S that do not verify, signed by its provider, each
+///                        period from a new peer: Invalid, and each sender's score drops
 ///   --crash-verifier I   verifier I is killed (SIGKILL) mid-run and restarted a period later:
 ///                        it catches up from its store and its peers
 ///
@@ -68,7 +68,8 @@ pub(crate) struct Args {
     /// The prover of this slot withholds its proofs.
     #[arg(long, value_name = "S")]
     kill_slot: Option<u16>,
-    /// The prover of this slot sends proofs that do not verify.
+    /// Proofs of this slot do not verify (sent by the devnet from a new peer each period,
+    /// signed by the slot's provider, whose prover withholds it).
     #[arg(long, value_name = "S")]
     invalid_slot: Option<u16>,
     /// Kill -9 this verifier mid-run and restart it a period later.
@@ -129,8 +130,11 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
     let summary = runtime.block_on(async move {
         let stop = CancellationToken::new();
         let on_signal = stop.clone();
+        // SIGTERM and SIGINT alike: stop watching, SIGTERM every node, wait for them. (Left to
+        // its default, SIGTERM would kill only this process and orphan every node.)
+        let signal = super::shutdown_signal();
         tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            signal.await;
             on_signal.cancel();
         });
         proofmesh_node::devnet::run(opts, &mut Stdout, stop).await

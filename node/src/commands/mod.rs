@@ -18,6 +18,39 @@ use proofmesh_circuits::field::{from_decimal, parse_decimal};
 use proofmesh_circuits::Fr;
 use std::path::Path;
 
+/// Resolves on the first SIGINT or SIGTERM (Ctrl-C elsewhere), so that a command that owns
+/// child processes or state stops cleanly whichever way it is asked to: service managers and
+/// `kill` send SIGTERM, terminals SIGINT. The handlers are registered when this is called, not
+/// when the future is first polled, so no signal between the two takes the default action
+/// (which would kill the process and orphan its children).
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate());
+        let int = signal(SignalKind::interrupt());
+        async move {
+            match (term, int) {
+                (Ok(mut term), Ok(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
 /// Parses a field element given on the command line: decimal, or hex with `0x`.
 pub(crate) fn parse_fr(s: &str) -> Result<Fr, String> {
     let decimal = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {

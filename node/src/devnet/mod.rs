@@ -130,6 +130,12 @@ pub async fn run(
     let layout = tokio::task::spawn_blocking(move || generate(&gen_opts))
         .await
         .map_err(|e| DevnetError::Io(e.to_string()))??;
+    if stop.is_cancelled() {
+        out.line("stopped before any node started");
+        return Ok(None);
+    }
+    // Not interruptible: a stop during start-up waits for the last node to come up (bounded by
+    // its start-up timeout), then stops them all like at any other time.
     let mut fleet = Fleet::start(&layout, &opts, out).await?;
     let clock = fleet.clock;
     let first = clock.period_at(procs::now()).next();
@@ -146,8 +152,10 @@ pub async fn run(
     let last = opts.periods.map(|n| Period(first.0 + n.max(1) - 1));
     let result = watch(&mut fleet, &opts, out, &stop, clock, first, last).await;
     let summary = match (result, last) {
-        (Ok(()), Some(last)) => Some(check::run(&fleet, &opts, &layout, first, last, out).await),
-        (Ok(()), None) => None,
+        (Ok(Watched::Settled), Some(last)) => {
+            Some(check::run(&fleet, &opts, &layout, first, last, out).await)
+        }
+        (Ok(_), _) => None,
         (Err(e), _) => {
             fleet.stop(out).await;
             return Err(e);
@@ -182,8 +190,16 @@ pub async fn run(
     Ok(summary)
 }
 
+/// How watching the mesh ended.
+enum Watched {
+    /// The last period to check has settled: time for the final check.
+    Settled,
+    /// `stop` came first (SIGINT or SIGTERM): nothing is checked, the nodes are stopped.
+    Stopped,
+}
+
 /// Prints the health table whenever it changes, crashes and restarts a verifier if asked,
-/// and returns once `last` has settled at every verifier (or on `stop`).
+/// and returns once `last` has settled at every verifier, or on `stop`.
 async fn watch(
     fleet: &mut Fleet,
     opts: &DevnetOptions,
@@ -192,14 +208,14 @@ async fn watch(
     clock: PeriodClock,
     first: Period,
     last: Option<Period>,
-) -> Result<(), DevnetError> {
+) -> Result<Watched, DevnetError> {
     let mut shown = String::new();
     let crash_at = Period(first.0 + 1);
     let mut crashed: Option<Period> = None;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
-            () = stop.cancelled() => return Ok(()),
+            () = stop.cancelled() => return Ok(Watched::Stopped),
             _ = tick.tick() => {}
         }
         fleet.check_alive()?;
@@ -230,7 +246,7 @@ async fn watch(
             // the settle time (= timeout), plus slack for gossip.
             let settled = clock.deadline(last) + opts.timeout_secs.max(1) + 3;
             if now >= settled {
-                return Ok(());
+                return Ok(Watched::Settled);
             }
         }
     }
