@@ -1,7 +1,8 @@
 //! The devnet's final check: every duty of the checked periods has a final certificate with
-//! the expected verdict at every verifier, all verifiers hold the same certificates, and the
+//! exactly the expected verdict at every verifier (Missing for the withheld slot, Invalid for
+//! the invalid one, Valid for all others), all verifiers hold the same certificates, and the
 //! injected faults show (a withheld slot is Lost, invalid proofs were rejected and their
-//! sender's gossip score dropped).
+//! senders' gossip scores dropped below zero).
 
 use super::layout::Layout;
 use super::procs::Fleet;
@@ -31,8 +32,8 @@ pub struct VerifierView {
     /// Proofs it rejected as invalid.
     pub rejected_invalid: f64,
     /// Its connected peers with a gossip score below 0 (`proofmesh_peers_by_score`, every band
-    /// but `positive`; absent from the metrics: 0). Only the invalid prover misbehaves in a
-    /// devnet, so this counts it, or no one.
+    /// but `positive`; absent from the metrics: 0). Only the invalid-proof senders misbehave
+    /// in a devnet, so this counts those still connected.
     pub peers_below_zero: f64,
 }
 
@@ -135,12 +136,6 @@ pub(super) async fn run(
         s.problems.push("no dataset known to verifier 0".into());
         return finish(s, out);
     };
-    // Gossip scoring cuts off a peer that keeps sending invalid proofs, so the other slots of
-    // the prover that holds the invalid slot may end Missing too: that is the protocol working.
-    let byzantine: Vec<u16> = opts
-        .invalid_slot
-        .and_then(|bad| layout.holdings.iter().find(|h| h.contains(&bad)).cloned())
-        .unwrap_or_default();
     let entropy = DevEntropy::new(opts.entropy_seed().as_bytes());
     let mut kill_duties = 0;
     for p in first.0..=last.0 {
@@ -177,16 +172,10 @@ pub(super) async fn run(
                     .problems
                     .push(format!("verifier {i}: no final verdict for duty {key}")),
                 Some((verdict, id)) => {
-                    // A provider whose proofs do not verify is soon cut off by gossip scoring,
-                    // so its later duties end Missing rather than Invalid: both are failures.
-                    let slot: u16 = key
-                        .split('@')
-                        .next()
-                        .and_then(|x| x.parse().ok())
-                        .unwrap_or(u16::MAX);
-                    let fine =
-                        verdict == expected || (byzantine.contains(&slot) && verdict == "missing");
-                    if !fine {
+                    // Exactly the expected verdict: the invalid slot's proofs come from a
+                    // sender that gossip scoring never cuts off (`byzantine.rs`), so each of
+                    // its duties is Invalid, and its holder's other slots stay Valid.
+                    if verdict != expected {
                         s.problems.push(format!(
                             "verifier {i}: duty {key} is {verdict}, expected {expected}"
                         ));
@@ -215,10 +204,10 @@ pub(super) async fn run(
             }
         }
     }
-    if let Some(bad) = opts.invalid_slot {
-        let holder = layout.holdings.iter().position(|h| h.contains(&bad));
+    if opts.invalid_slot.is_some() {
         let rejected: f64 = s.verifiers.iter().map(|v| v.rejected_invalid).sum();
-        let penalised = holder.is_some() && s.verifiers.iter().any(|v| v.peers_below_zero >= 1.0);
+        // The latest sender is still connected to every verifier it reached.
+        let penalised = s.verifiers.iter().any(|v| v.peers_below_zero >= 1.0);
         let certified_invalid = s.verifiers.iter().any(|v| {
             v.certificates
                 .values()
@@ -233,7 +222,7 @@ pub(super) async fn run(
         }
         if !penalised {
             s.problems
-                .push("the invalid prover's gossip score did not drop below 0".into());
+                .push("no invalid-proof sender's gossip score dropped below 0".into());
         }
     }
     if let Some(i) = opts.crash_verifier {

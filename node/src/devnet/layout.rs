@@ -162,10 +162,13 @@ pub(super) fn prover_config(
 ) -> Result<PathBuf, DevnetError> {
     let node = &layout.provers[j];
     let hold = &layout.holdings[j];
-    let pick = |s: Option<u16>| {
-        s.filter(|s| hold.contains(s))
-            .map_or_else(Vec::new, |s| vec![s])
-    };
+    // Both faults withhold the slot here: the invalid slot's proofs come from the devnet's
+    // byzantine sender (`byzantine.rs`), not from this prover.
+    let withhold: Vec<u16> = [opts.kill_slot, opts.invalid_slot]
+        .into_iter()
+        .flatten()
+        .filter(|s| hold.contains(s))
+        .collect();
     let list = |v: &[PathBuf]| {
         v.iter()
             .map(|p| format!("{:?}", p.display().to_string()))
@@ -173,7 +176,7 @@ pub(super) fn prover_config(
             .join(", ")
     };
     let text = format!(
-        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = [{}]\nhold = {:?}\ndata_slots = {}\nparity_slots = {}\nproof_probability = {}\nannounce = {}\nwithhold = {:?}\ninvalid = {:?}\n",
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = [{}]\nhold = {:?}\ndata_slots = {}\nparity_slots = {}\nproof_probability = {}\nannounce = {}\nwithhold = {:?}\n",
         common(addrs),
         network(layout, opts, genesis),
         layout.dir.join("keys").join("proving.key").display().to_string(),
@@ -183,8 +186,7 @@ pub(super) fn prover_config(
         opts.parity_slots,
         opts.proof_probability,
         j == 0,
-        pick(opts.kill_slot),
-        pick(opts.invalid_slot),
+        withhold,
     );
     write(node, &text)
 }

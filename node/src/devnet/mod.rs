@@ -6,6 +6,7 @@
 //! It lives in the library so integration tests drive exactly what users run; the binary
 //! passes its own path (`std::env::current_exe`) for the node processes.
 
+mod byzantine;
 mod check;
 mod latency;
 mod layout;
@@ -77,7 +78,9 @@ pub struct DevnetOptions {
     pub proof_probability: u32,
     /// A slot whose prover withholds its proofs.
     pub kill_slot: Option<u16>,
-    /// A slot whose prover sends proofs that do not verify.
+    /// A slot whose proofs do not verify: its prover withholds it and the devnet sends, each
+    /// period from the first checked one, a well-formed invalid proof signed by the slot's
+    /// provider from a fresh gossip identity (`byzantine.rs` says why).
     pub invalid_slot: Option<u16>,
     /// A verifier to kill -9 mid-run and restart one period later.
     pub crash_verifier: Option<usize>,
@@ -127,9 +130,16 @@ pub async fn run(
         opts.samples
     ));
     let gen_opts = opts.clone();
-    let layout = tokio::task::spawn_blocking(move || generate(&gen_opts))
-        .await
-        .map_err(|e| DevnetError::Io(e.to_string()))??;
+    let (layout, mut byzantine) = tokio::task::spawn_blocking(move || {
+        let layout = generate(&gen_opts)?;
+        let byzantine = gen_opts
+            .invalid_slot
+            .map(|s| byzantine::Byzantine::new(&layout, &gen_opts, s))
+            .transpose()?;
+        Ok::<_, DevnetError>((layout, byzantine))
+    })
+    .await
+    .map_err(|e| DevnetError::Io(e.to_string()))??;
     if stop.is_cancelled() {
         out.line("stopped before any node started");
         return Ok(None);
@@ -150,7 +160,13 @@ pub async fn run(
         opts.period_secs, first.0
     ));
     let last = opts.periods.map(|n| Period(first.0 + n.max(1) - 1));
-    let result = watch(&mut fleet, &opts, out, &stop, clock, first, last).await;
+    let watching = Watching {
+        clock,
+        first,
+        last,
+        byzantine: byzantine.as_mut(),
+    };
+    let result = watch(&mut fleet, &opts, out, &stop, watching).await;
     let summary = match (result, last) {
         (Ok(Watched::Settled), Some(last)) => {
             Some(check::run(&fleet, &opts, &layout, first, last, out).await)
@@ -198,17 +214,34 @@ enum Watched {
     Stopped,
 }
 
-/// Prints the health table whenever it changes, crashes and restarts a verifier if asked,
-/// and returns once `last` has settled at every verifier, or on `stop`.
+/// What [`watch`] follows.
+struct Watching<'a> {
+    /// The mesh's clock.
+    clock: PeriodClock,
+    /// The first period checked (and the first with injected invalid proofs).
+    first: Period,
+    /// The last period to check, if any.
+    last: Option<Period>,
+    /// The sender of invalid proofs, with `--invalid-slot`.
+    byzantine: Option<&'a mut byzantine::Byzantine>,
+}
+
+/// Prints the health table whenever it changes, sends the invalid proofs and crashes and
+/// restarts a verifier if asked, and returns once `last` has settled at every verifier, or on
+/// `stop`.
 async fn watch(
     fleet: &mut Fleet,
     opts: &DevnetOptions,
     out: &mut dyn Report,
     stop: &tokio_util::sync::CancellationToken,
-    clock: PeriodClock,
-    first: Period,
-    last: Option<Period>,
+    w: Watching<'_>,
 ) -> Result<Watched, DevnetError> {
+    let Watching {
+        clock,
+        first,
+        last,
+        mut byzantine,
+    } = w;
     let mut shown = String::new();
     let crash_at = Period(first.0 + 1);
     let mut crashed: Option<Period> = None;
@@ -221,6 +254,15 @@ async fn watch(
         fleet.check_alive()?;
         let now = procs::now();
         let current = clock.period_at(now);
+        if let Some(b) = byzantine.as_deref_mut() {
+            if current >= first && last.is_none_or(|l| current <= l) && b.publish(current).await? {
+                out.line(&format!(
+                    "period {}: invalid proof of slot {} sent from a fresh peer",
+                    current.0,
+                    opts.invalid_slot.unwrap_or_default()
+                ));
+            }
+        }
         if let Some(i) = opts.crash_verifier {
             // Three quarters into the second checked period: after the first period's deadline
             // (its attestation and certificates are on disk), before this period's.

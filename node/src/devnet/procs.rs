@@ -241,7 +241,13 @@ impl Fleet {
             log_dir.join("node.log"),
             log_dir.join("node.before-crash.log"),
         );
-        let child = spawn(&self.binary, &config)?;
+        // It listens on a new p2p port: wait for its new address (the invalid-proof sender dials
+        // every verifier by the address it wrote).
+        let addr_file = log_dir.join("data").join("p2p.addr");
+        let _ = std::fs::remove_file(&addr_file);
+        let mut child = spawn(&self.binary, &config)?;
+        let p2p = wait_file(&mut child, &addr_file).await?;
+        self.p2p[i] = p2p.lines().map(str::to_owned).collect();
         self.verifiers[i] = Some(child);
         out.line(&format!("verifier {i}: restarted from its store"));
         Ok(())
