@@ -2,43 +2,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{fixture, proofmesh, s, shared, slot_file, stderr, stdout};
 use proofmesh_circuits::field::{fr_from_decimal, fr_to_decimal};
 use proofmesh_circuits::input::CircuitInputJson;
 use proofmesh_circuits::merkle::MerkleTree;
 use proofmesh_circuits::slot::{block_hash, SlotTree, BLOCK_SIZE};
 use proofmesh_circuits::{CircuitInput, CircuitParams};
-use rand::{RngCore, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared")
-        .join(rel)
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    shared(&format!("fixtures/codex/{rel}"))
-}
-
-fn proofmesh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_proofmesh"))
-        .args(args)
-        .output()
-        .expect("run proofmesh")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn verify(vk: &Path, proof: &Path, public: &Path) -> Output {
     proofmesh(&[
@@ -176,15 +149,6 @@ fn sample_prints_codex_indices() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("power-of-two"));
-}
-
-/// Writes `blocks` random 64 KiB blocks, deterministically from `seed`.
-fn slot_file(dir: &Path, name: &str, blocks: usize, seed: u64) -> PathBuf {
-    let mut data = vec![0u8; blocks * BLOCK_SIZE];
-    rand_chacha::ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut data);
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p
 }
 
 /// The slot root computed here from the whole file in memory (independent of the streaming prover).

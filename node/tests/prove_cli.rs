@@ -4,34 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{proofmesh, s, slot_file, stderr, stdout};
 use proofmesh_circuits::field::{fr_from_decimal, fr_to_decimal};
 use proofmesh_circuits::sampler::sample_indices;
-use proofmesh_circuits::slot::{BLOCK_SIZE, CELL_SIZE};
+use proofmesh_circuits::slot::CELL_SIZE;
 use proofmesh_circuits::Fr;
 use proofmesh_prover::dataset::open_slots;
-use rand::{RngCore, SeedableRng};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-
-fn proofmesh(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_proofmesh"))
-        .args(args)
-        .output()
-        .expect("run proofmesh")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 fn setup(out: &Path) -> Output {
     proofmesh(&[
@@ -58,14 +41,6 @@ fn keys() -> &'static Path {
         dir
     })
     .path()
-}
-
-fn slot_file(dir: &Path, name: &str, blocks: usize, seed: u64) -> PathBuf {
-    let mut data = vec![0u8; blocks * BLOCK_SIZE];
-    rand_chacha::ChaCha8Rng::seed_from_u64(seed).fill_bytes(&mut data);
-    let p = dir.join(name);
-    std::fs::write(&p, data).unwrap();
-    p
 }
 
 fn slots(dir: &Path) -> Vec<PathBuf> {
