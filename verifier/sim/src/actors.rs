@@ -171,7 +171,9 @@ impl Sim {
                 }
             }
             Adversary::Equivocate => {
-                let mut shuffled = peers.clone();
+                // Each half of the other verifiers hears one version (the provers neither).
+                let verifiers = self.scenario.members.len();
+                let mut shuffled: Vec<usize> = (0..verifiers).filter(|&u| u != node).collect();
                 shuffled.shuffle(&mut self.rng);
                 let (a, b) = shuffled.split_at(shuffled.len() / 2);
                 if let (Some(x), Some(y)) = (sign(truth), sign(flipped)) {

@@ -237,7 +237,8 @@ impl Fixture {
             slot: self.slot(slot),
             period,
             circuit_id: self.circuit,
-            proof: self.proof(slot, period, kind),
+            proof_system: proofmesh_proto::ProofSystem::GROTH16_BN254,
+            proof: self.proof(slot, period, kind).to_vec(),
             provider: self.provider_key(j),
             signature: ProviderSignature([0; 64]),
         };

@@ -166,13 +166,13 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// `members` with default timing (6 s periods, 3 s timeout, 6 periods), a reliable network
+    /// `members` with default timing (6 s periods, 3 s timeout, 5 periods), a reliable network
     /// and honest provers.
     pub fn new(seed: u64, members: Vec<Member>) -> Self {
         Self {
             seed,
             members,
-            periods: 6,
+            periods: 5,
             period_secs: 6,
             timeout_secs: 3,
             net: NetConfig::reliable(),
