@@ -118,7 +118,7 @@ impl ProverNode {
         }
         tracing::info!(dataset = %root, slots = setup.slots.len(), hold = ?setup.hold, withhold = ?setup.withhold, "prover ready");
         Ok(Self {
-            circuit: CircuitId(setup.prover.circuit_id().0),
+            circuit: setup.prover.circuit_id(),
             prover: Arc::new(setup.prover),
             slots: Arc::new(setup.slots),
             commitment: Arc::new(commitment),
@@ -243,7 +243,8 @@ impl ProverNode {
                 },
                 period,
                 circuit_id: self.circuit,
-                proof: proof_to_bytes(&proof.proof),
+                proof_system: proofmesh_proto::ProofSystem::GROTH16_BN254,
+                proof: proof_to_bytes(&proof.proof).to_vec(),
                 provider: self.signer.public(),
                 signature: ProviderSignature([0; 64]),
             };

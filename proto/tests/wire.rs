@@ -46,7 +46,8 @@ fn envelope() -> ProofEnvelope {
         slot: slot(7, 5),
         period: Period(42),
         circuit_id: CircuitId([9; 32]),
-        proof: [5; PROOF_BYTES],
+        proof_system: ProofSystem::GROTH16_BN254,
+        proof: vec![5; PROOF_BYTES],
         provider: ProviderKey([3; 32]),
         signature: ProviderSignature([6; 64]),
     }
@@ -148,14 +149,25 @@ fn content_ids_differ_by_type_and_content() {
 
 #[test]
 fn out_of_range_fields_are_typed_errors() {
+    // Proof bytes are bounded, whatever the proof system: none, or too many, are refused.
     let mut p = pb::ProofEnvelope::decode(envelope().encode().as_slice()).unwrap();
-    p.proof.pop();
+    p.proof.clear();
+    assert!(matches!(
+        ProofEnvelope::decode(&p.encode_to_vec()),
+        Err(DecodeError::Range { field: "proof", .. })
+    ));
+    p.proof = vec![1; MAX_PROOF_BYTES + 1];
+    assert!(ProofEnvelope::decode(&p.encode_to_vec()).is_err());
+    p.proof = vec![1; MAX_PROOF_BYTES];
+    assert!(ProofEnvelope::decode(&p.encode_to_vec()).is_ok());
+    let mut p = pb::ProofEnvelope::decode(envelope().encode().as_slice()).unwrap();
+    p.circuit_id.pop();
     assert_eq!(
         ProofEnvelope::decode(&p.encode_to_vec()),
         Err(DecodeError::Length {
-            field: "proof",
-            got: 127,
-            want: 128
+            field: "circuit_id",
+            got: 31,
+            want: 32
         })
     );
     let mut p = pb::ProofEnvelope::decode(envelope().encode().as_slice()).unwrap();

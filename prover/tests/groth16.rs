@@ -23,7 +23,7 @@ use proofmesh_verifier::snarkjs::{
     parse_proof, parse_public_inputs, parse_verifying_key, proof_to_json, public_inputs_to_json,
     verifying_key_to_json,
 };
-use proofmesh_verifier::{CircuitId, PreparedKey};
+use proofmesh_verifier::{circuit_id_of, PreparedKey};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::path::PathBuf;
@@ -94,7 +94,7 @@ fn setup_prove_verify_small() {
         )
         .unwrap());
     assert_eq!(
-        CircuitId::of(parsed.verifying_key()),
+        circuit_id_of(parsed.verifying_key()),
         prover.circuit_id(),
         "the JSON key is the same key"
     );
@@ -239,7 +239,7 @@ fn key_files_round_trip_and_every_defect_is_named() {
     let vk_path = dir.path().join("verifying.key");
     let id = write_proving_key(&pk_path, &SMALL, pk).unwrap();
     assert_eq!(write_verifying_key(&vk_path, &SMALL, &pk.vk).unwrap(), id);
-    assert_eq!(id, CircuitId::of(&pk.vk));
+    assert_eq!(id, circuit_id_of(&pk.vk));
     let header = read_header(&pk_path).unwrap();
     assert_eq!(header.params, SMALL);
     assert_eq!(header.circuit_id, id);

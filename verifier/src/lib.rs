@@ -21,12 +21,13 @@ pub mod health;
 pub mod intake;
 pub mod quorum;
 pub mod snarkjs;
+pub mod system;
 
 pub use attest::{
     sign_batch, sign_repair_request, verify_batch_signature, verify_repair_request, VerifierKeypair,
 };
 pub use batch::{verify_batch, BatchItem};
-pub use circuit_id::CircuitId;
+pub use circuit_id::{circuit_id_of, CircuitId};
 pub use error::AttestError;
 pub use error::{SnarkjsError, VerifyError};
 pub use groth16::PreparedKey;

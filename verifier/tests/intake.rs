@@ -126,7 +126,8 @@ fn envelope(
         slot: w.slot,
         period,
         circuit_id: w.circuit,
-        proof,
+        proof_system: ProofSystem::GROTH16_BN254,
+        proof: proof.to_vec(),
         provider: ProviderKey(signer.verifying_key().to_bytes()),
         signature: ProviderSignature([0; 64]),
     };

@@ -144,7 +144,8 @@ impl Byzantine {
             slot: self.slot,
             period,
             circuit_id: self.circuit_id,
-            proof: bogus_proof(),
+            proof_system: proofmesh_proto::ProofSystem::GROTH16_BN254,
+            proof: bogus_proof().to_vec(),
             provider: self.signer.public(),
             signature: ProviderSignature([0; 64]),
         };

@@ -321,7 +321,8 @@ pub(crate) fn envelope(tag: u8, period: u64) -> ProofEnvelope {
         slot: slot(tag, 5),
         period: Period(period),
         circuit_id: CircuitId([9; 32]),
-        proof: [5; PROOF_BYTES],
+        proof_system: ProofSystem::GROTH16_BN254,
+        proof: vec![5; PROOF_BYTES],
         provider: ProviderKey([3; 32]),
         signature: ProviderSignature([6; 64]),
     }

@@ -90,6 +90,13 @@ impl fmt::Display for Period {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CircuitId(pub [u8; 32]);
 
+impl CircuitId {
+    /// Lower-case hex, as logs, key headers and configuration files show it.
+    pub fn to_hex(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl fmt::Debug for CircuitId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CircuitId(")?;

@@ -8,6 +8,29 @@ use super::verdict::Verdict;
 /// Bytes of a compressed Groth16 proof over BN254 (A: 32, B: 64, C: 32).
 pub const PROOF_BYTES: usize = 128;
 
+/// Most proof bytes an envelope may carry, whatever the proof system (a halo2 proof of the
+/// storage circuit is a few KiB; Groth16's is 128 bytes). The decoder refuses more.
+pub const MAX_PROOF_BYTES: usize = 16 * 1024;
+
+/// Which proof system an envelope's proof bytes belong to. A number on the wire, so a node
+/// can decode (and ignore) envelopes of a system it does not run yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProofSystem(pub u32);
+
+impl ProofSystem {
+    /// Groth16 over BN254 (Codex's system, and proofmesh's own circuit).
+    pub const GROTH16_BN254: ProofSystem = ProofSystem(1);
+}
+
+impl std::fmt::Display for ProofSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            ProofSystem::GROTH16_BN254 => f.write_str("groth16-bn254"),
+            ProofSystem(n) => write!(f, "proof-system-{n}"),
+        }
+    }
+}
+
 /// A dataset owner announces a dataset: its root, its erasure coding and how often its slots
 /// must prove. Verifiers derive every duty from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,8 +80,11 @@ pub struct ProofEnvelope {
     pub period: Period,
     /// The verifying key the proof is for.
     pub circuit_id: CircuitId,
-    /// The compressed Groth16 proof.
-    pub proof: [u8; PROOF_BYTES],
+    /// The proof system of `proof`.
+    pub proof_system: ProofSystem,
+    /// The proof, in its system's encoding (1..=[`MAX_PROOF_BYTES`] bytes; for Groth16 the
+    /// 128-byte compressed proof).
+    pub proof: Vec<u8>,
     /// The provider that made it.
     pub provider: ProviderKey,
     /// The provider's signature over the envelope.

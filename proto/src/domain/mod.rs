@@ -14,8 +14,8 @@ pub use gossip::GossipMessage;
 pub use ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId, MAX_SLOTS};
 pub use keys::{BlsPublicKey, BlsSignature, ProviderKey, ProviderSignature, VerifierIndex};
 pub use messages::{
-    AttestationBatch, DatasetAnnounce, ProofEnvelope, QuorumCertificate, RepairRequest,
-    SignerProof, SlotAssign, SlotVerdict, PROOF_BYTES,
+    AttestationBatch, DatasetAnnounce, ProofEnvelope, ProofSystem, QuorumCertificate,
+    RepairRequest, SignerProof, SlotAssign, SlotVerdict, MAX_PROOF_BYTES, PROOF_BYTES,
 };
 pub use signers::SignerBitfield;
 pub use verdict::Verdict;

@@ -76,8 +76,9 @@ wire_message!(SlotAssign, pb::SlotAssign, 512, b"proofmesh/v1/SlotAssign");
 wire_message!(
     ProofEnvelope,
     pb::ProofEnvelope,
-    1024,
-    b"proofmesh/v1/ProofEnvelope"
+    // The proof bytes' bound plus the envelope's fixed fields.
+    crate::domain::MAX_PROOF_BYTES + 512,
+    b"proofmesh/v2/ProofEnvelope"
 );
 wire_message!(
     AttestationBatch,

@@ -161,13 +161,25 @@ impl ToWire<pb::SlotAssign> for SlotAssign {
     }
 }
 
+/// Proof bytes: present, and at most [`MAX_PROOF_BYTES`].
+fn bounded_proof(bytes: Vec<u8>) -> Result<Vec<u8>, DecodeError> {
+    if bytes.is_empty() || bytes.len() > MAX_PROOF_BYTES {
+        return Err(DecodeError::Range {
+            field: "proof",
+            why: "1 to 16384 bytes",
+        });
+    }
+    Ok(bytes)
+}
+
 impl FromWire<pb::ProofEnvelope> for ProofEnvelope {
     fn from_wire(p: pb::ProofEnvelope) -> Result<Self, DecodeError> {
         Ok(Self {
             slot: slot("slot", p.slot)?,
             period: Period(p.period),
             circuit_id: CircuitId(fixed("circuit_id", &p.circuit_id)?),
-            proof: fixed("proof", &p.proof)?,
+            proof_system: ProofSystem(p.proof_system),
+            proof: bounded_proof(p.proof)?,
             provider: ProviderKey(fixed("provider_key", &p.provider_key)?),
             signature: ProviderSignature(fixed("provider_signature", &p.provider_signature)?),
         })
@@ -180,7 +192,8 @@ impl ToWire<pb::ProofEnvelope> for ProofEnvelope {
             slot: Some(slot_wire(&self.slot)),
             period: self.period.0,
             circuit_id: self.circuit_id.0.to_vec(),
-            proof: self.proof.to_vec(),
+            proof_system: self.proof_system.0,
+            proof: self.proof.clone(),
             provider_key: self.provider.0.to_vec(),
             provider_signature: self.signature.0.to_vec(),
         }
@@ -362,7 +375,7 @@ impl ProofEnvelope {
     pub fn signing_bytes(&self) -> Vec<u8> {
         let mut p = self.to_wire();
         p.provider_signature.clear();
-        tagged(b"proofmesh/v1/ProofEnvelope/sign", p)
+        tagged(b"proofmesh/v2/ProofEnvelope/sign", p)
     }
 }
 

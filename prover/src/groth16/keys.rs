@@ -7,7 +7,7 @@
 //!  6      1   kind: 1 proving key, 2 verifying key
 //!  7     20   CircuitParams as 5 × u32 LE: maxDepth, maxLog2NSlots, blockTreeDepth,
 //!             nFieldElemsPerCell, nSamples
-//! 27     32   circuit_id = CircuitId::of(verifying key) (SHA-256, see proofmesh-verifier)
+//! 27     32   circuit_id = circuit_id_of(verifying key) (SHA-256, see proofmesh-verifier)
 //! 59      8   key length in bytes, u64 LE
 //! 67     32   SHA-256 of the key bytes
 //! 99      …   the key, `CanonicalSerialize::serialize_with_mode`, compressed or not
@@ -43,7 +43,7 @@ use ark_serialize::{
     CanonicalDeserialize, CanonicalSerialize, Compress, SerializationError, Valid, Validate,
 };
 use proofmesh_circuits::CircuitParams;
-use proofmesh_verifier::CircuitId;
+use proofmesh_verifier::{circuit_id_of, CircuitId};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -254,7 +254,7 @@ fn write_key<K: CanonicalSerialize>(
     vk: &VerifyingKey<Bn254>,
     key: &K,
 ) -> Result<CircuitId, KeyError> {
-    let circuit_id = CircuitId::of(vk);
+    let circuit_id = circuit_id_of(vk);
     // First pass: the digest (serializing is cheap next to decoding: no sqrt).
     let mut digest = Hashing {
         inner: std::io::sink(),
@@ -404,7 +404,7 @@ fn read_key<K>(
     vk_of(&key)
         .check()
         .map_err(|e| decode(format!("verifying key: {e}")))?;
-    let actual = CircuitId::of(vk_of(&key));
+    let actual = circuit_id_of(vk_of(&key));
     if actual != header.circuit_id {
         return Err(KeyError::CircuitId {
             path: path.to_path_buf(),

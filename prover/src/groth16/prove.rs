@@ -29,7 +29,7 @@ use ark_relations::gr1cs::{
 };
 use proofmesh_circuits::gadgets::StorageProofCircuit;
 use proofmesh_circuits::{CircuitInput, CircuitParams};
-use proofmesh_verifier::{CircuitId, PreparedKey};
+use proofmesh_verifier::{circuit_id_of, CircuitId, PreparedKey};
 use rayon::prelude::*;
 use std::path::PathBuf;
 
@@ -131,7 +131,7 @@ impl Prover {
         }
         Ok(Self {
             params,
-            circuit_id: CircuitId::of(&pk.vk),
+            circuit_id: circuit_id_of(&pk.vk),
             vk: PreparedKey::new(&pk.vk),
             pk,
             r1cs,

@@ -3,12 +3,10 @@
 use super::error::IntakeError;
 use super::keyring::KeyRing;
 use super::registry::{provider_signature_ok, Registry};
-use crate::batch::{verify_batch, BatchItem};
 use crate::duty::{is_proof_required, EntropySource, PeriodClock, Window};
-use ark_bn254::{Bn254, Fr};
+use crate::system::{BatchRng, DecodedProof};
+use ark_bn254::Fr;
 use ark_ff::PrimeField;
-use ark_groth16::Proof;
-use ark_serialize::CanonicalDeserialize;
 use proofmesh_proto::{
     CircuitId, ContentId, Period, ProofEnvelope, ProviderKey, SlotId, SlotVerdict, Verdict,
     WireMessage,
@@ -21,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub struct CheckedProof {
     envelope: ProofEnvelope,
     id: ContentId,
-    proof: Proof<Bn254>,
+    proof: DecodedProof,
     inputs: [Fr; 3],
 }
 
@@ -194,9 +192,9 @@ impl Intake {
             Some(p) if *p != envelope.provider => return Err(IntakeError::WrongProvider(slot)),
             Some(_) => {}
         }
-        if self.keys.get(&envelope.circuit_id).is_none() {
+        let Some(verifier) = self.keys.get(&envelope.circuit_id) else {
             return Err(IntakeError::UnknownCircuit(envelope.circuit_id.to_string()));
-        }
+        };
         if !provider_signature_ok(
             &envelope.provider,
             &envelope.signing_bytes(),
@@ -204,7 +202,8 @@ impl Intake {
         ) {
             return Err(IntakeError::BadSignature("proof envelope"));
         }
-        let proof = Proof::<Bn254>::deserialize_compressed(&envelope.proof[..])
+        let proof = verifier
+            .decode(envelope.proof_system, &envelope.proof)
             .map_err(|e| IntakeError::MalformedProof(e.to_string()))?;
         let root = Fr::from_le_bytes_mod_order(slot.dataset.as_bytes());
         let inputs = [entropy, root, Fr::from(u64::from(slot.index))];
@@ -224,7 +223,7 @@ impl Intake {
         checked: &[CheckedProof],
         rng: &mut R,
     ) -> Vec<Result<VerifiedProof, IntakeError>> {
-        let out = verify_checked(&self.keys, checked, rng);
+        let out = verify_checked(&self.keys, checked, rng as &mut dyn BatchRng);
         self.record(checked, &out);
         out
     }
@@ -288,10 +287,10 @@ impl Intake {
 /// Verifies checked proofs, batched per circuit; results 1:1 with the input, in order. Pure
 /// and stateless (it needs only the keys), so it runs on a verification worker while the
 /// engine goes on; the engine records the results when they come back.
-pub fn verify_checked<R: RngCore + CryptoRng>(
+pub fn verify_checked(
     keys: &KeyRing,
     checked: &[CheckedProof],
-    rng: &mut R,
+    rng: &mut dyn BatchRng,
 ) -> Vec<Result<VerifiedProof, IntakeError>> {
     let mut results: Vec<Option<Result<VerifiedProof, IntakeError>>> = vec![None; checked.len()];
     let mut by_circuit: BTreeMap<CircuitId, Vec<usize>> = BTreeMap::new();
@@ -299,27 +298,28 @@ pub fn verify_checked<R: RngCore + CryptoRng>(
         by_circuit.entry(c.envelope.circuit_id).or_default().push(i);
     }
     for (circuit, idx) in by_circuit {
-        let Some(key) = keys.get(&circuit) else {
+        let Some(verifier) = keys.get(&circuit) else {
             for &i in &idx {
                 results[i] = Some(Err(IntakeError::UnknownCircuit(circuit.to_string())));
             }
             continue;
         };
-        let items: Vec<BatchItem<'_>> = idx
+        let items: Vec<(&DecodedProof, &[Fr])> = idx
             .iter()
-            .map(|&i| BatchItem::new(&checked[i].proof, &checked[i].inputs))
+            .map(|&i| (&checked[i].proof, &checked[i].inputs[..]))
             .collect();
-        for (&i, outcome) in idx.iter().zip(verify_batch(key, &items, rng)) {
+        for (&i, valid) in idx.iter().zip(verifier.verify_batch(&items, rng)) {
             let c = &checked[i];
-            results[i] = Some(match outcome {
-                Ok(true) => Ok(VerifiedProof {
+            results[i] = Some(if valid {
+                Ok(VerifiedProof {
                     slot: c.envelope.slot,
                     period: c.envelope.period,
                     circuit,
                     provider: c.envelope.provider,
                     id: c.id,
-                }),
-                _ => Err(IntakeError::InvalidProof),
+                })
+            } else {
+                Err(IntakeError::InvalidProof)
             });
         }
     }
