@@ -7,12 +7,13 @@
 
 use crate::keys::ProviderSigner;
 use crate::metrics as m;
+use crate::p2p::{encode_message, GossipMessage};
 use crate::p2p::{P2pHandle, Topic};
 use crate::verifier_node::now_secs;
 use proofmesh_circuits::field::fr_to_le_bytes;
 use proofmesh_proto::{
     CircuitId, DatasetAnnounce, DatasetRoot, Period, ProofEnvelope, ProviderSignature, SlotAssign,
-    SlotId, WireMessage,
+    SlotId,
 };
 use proofmesh_prover::groth16::proof_to_bytes;
 use proofmesh_prover::pipeline::prove_committed;
@@ -101,7 +102,7 @@ impl ProverNode {
                 signature: ProviderSignature([0; 64]),
             };
             a.signature = signer.sign(&a.signing_bytes());
-            registry.push(a.encode());
+            registry.push(encode_message(&GossipMessage::Announce(a)));
         }
         for &index in &setup.hold {
             let mut s = SlotAssign {
@@ -114,7 +115,7 @@ impl ProverNode {
                 signature: ProviderSignature([0; 64]),
             };
             s.signature = signer.sign(&s.signing_bytes());
-            registry.push(s.encode());
+            registry.push(encode_message(&GossipMessage::Assign(s)));
         }
         tracing::info!(dataset = %root, slots = setup.slots.len(), hold = ?setup.hold, withhold = ?setup.withhold, "prover ready");
         Ok(Self {
@@ -251,7 +252,11 @@ impl ProverNode {
             envelope.signature = self.signer.sign(&envelope.signing_bytes());
             tracing::info!(period = period.0, slot = index, "proof published");
             metrics::counter!(m::PROOFS_PUBLISHED).increment(1);
-            self.publish(Topic::Proofs, envelope.encode()).await;
+            self.publish(
+                Topic::Proofs,
+                encode_message(&GossipMessage::Proof(envelope)),
+            )
+            .await;
         }
     }
 

@@ -15,7 +15,8 @@ use libp2p::multiaddr::Protocol;
 use libp2p::{noise, tcp, yamux, Multiaddr, PeerId, Swarm, SwarmBuilder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use proofmesh_node::p2p::{
-    spawn, GossipMessage, Inbound, MessageRef, P2pConfig, P2pHandle, P2pInbound, Topic,
+    encode_message, spawn, GossipMessage, Inbound, MessageRef, P2pConfig, P2pHandle, P2pInbound,
+    Topic,
 };
 use proofmesh_proto::*;
 use proofmesh_verifier::intake::GossipAction;
@@ -108,8 +109,11 @@ async fn three_nodes_discover_each_other_and_deliver_decoded_messages() {
     c.wait_mesh(Topic::Registry, &[a.id(), b.id()]).await;
 
     for (sent, expect_announce) in [
-        (announce(7).encode(), true),
-        (assign(7, 3, 10).encode(), false),
+        (encode_message(&GossipMessage::Announce(announce(7))), true),
+        (
+            encode_message(&GossipMessage::Assign(assign(7, 3, 10))),
+            false,
+        ),
     ] {
         a.handle.publish(Topic::Registry, sent).await.unwrap();
         for node in [&mut b, &mut c] {
@@ -136,7 +140,10 @@ async fn a_message_is_forwarded_only_after_accept() {
     c.wait_mesh(Topic::Proofs, &[b.id()]).await;
 
     a.handle
-        .publish(Topic::Proofs, envelope(7, 1).encode())
+        .publish(
+            Topic::Proofs,
+            encode_message(&GossipMessage::Proof(envelope(7, 1))),
+        )
         .await
         .unwrap();
     let (msg, message) = next_gossip(&mut b.inbound.proofs, WAIT).await.unwrap();
@@ -180,13 +187,19 @@ async fn malformed_gossip_is_rejected_and_never_delivered() {
             .unwrap();
     }
     a.handle
-        .publish(Topic::Certificates, announce(7).encode())
+        .publish(
+            Topic::Certificates,
+            encode_message(&GossipMessage::Announce(announce(7))),
+        )
         .await
         .unwrap();
     // Then a valid proof: messages from one peer arrive in order, so when it is delivered the
     // four before it have been handled.
     a.handle
-        .publish(Topic::Proofs, envelope(7, 2).encode())
+        .publish(
+            Topic::Proofs,
+            encode_message(&GossipMessage::Proof(envelope(7, 2))),
+        )
         .await
         .unwrap();
 
@@ -221,15 +234,24 @@ async fn a_full_queue_drops_with_ignore_not_reject() {
     }
 
     a.handle
-        .publish(Topic::Proofs, envelope(7, 3).encode())
+        .publish(
+            Topic::Proofs,
+            encode_message(&GossipMessage::Proof(envelope(7, 3))),
+        )
         .await
         .unwrap();
     a.handle
-        .publish(Topic::Proofs, envelope(7, 4).encode())
+        .publish(
+            Topic::Proofs,
+            encode_message(&GossipMessage::Proof(envelope(7, 4))),
+        )
         .await
         .unwrap();
     a.handle
-        .publish(Topic::Registry, announce(7).encode())
+        .publish(
+            Topic::Registry,
+            encode_message(&GossipMessage::Announce(announce(7))),
+        )
         .await
         .unwrap();
     // The registry message comes last: once it is delivered, both proofs were handled.
@@ -361,12 +383,15 @@ async fn start_echoer(origin: &Keypair, dial: Multiaddr, echoes: usize, marker: 
 async fn echoes_of_our_own_messages_cost_the_echoing_peer_nothing() {
     let keypair = Keypair::ed25519_from_bytes([51; 32]).unwrap();
     let mut node = Node::start(51, &[], false, 16).await;
-    let marker = envelope(7, 99).encode();
+    let marker = encode_message(&GossipMessage::Proof(envelope(7, 99)));
     let echoer = start_echoer(&keypair, node.addr.clone(), 5, marker).await;
     node.wait_mesh(Topic::Proofs, &[echoer]).await;
 
     node.handle
-        .publish(Topic::Proofs, envelope(7, 1).encode())
+        .publish(
+            Topic::Proofs,
+            encode_message(&GossipMessage::Proof(envelope(7, 1))),
+        )
         .await
         .unwrap();
     // The echoes come before the marker on the same connection, so once the marker is here,

@@ -19,9 +19,7 @@ use crate::keys::{read_secret, ProviderSigner};
 use crate::p2p::{self, P2pConfig, P2pHandle, Topic};
 use libp2p::identity::Keypair;
 use proofmesh_circuits::field::fr_to_le_bytes;
-use proofmesh_proto::{
-    CircuitId, DatasetRoot, Period, ProofEnvelope, ProviderSignature, SlotId, WireMessage,
-};
+use proofmesh_proto::{CircuitId, DatasetRoot, Period, ProofEnvelope, ProviderSignature, SlotId};
 use proofmesh_verifier::duty::{is_proof_required, DevEntropy, EntropySource};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -151,7 +149,10 @@ impl Byzantine {
         };
         envelope.signature = self.signer.sign(&envelope.signing_bytes());
         handle
-            .publish(Topic::Proofs, envelope.encode())
+            .publish(
+                Topic::Proofs,
+                crate::p2p::encode_message(&crate::p2p::GossipMessage::Proof(envelope)),
+            )
             .await
             .map_err(|e| DevnetError::Node(e.to_string()))?;
         self.senders.push((handle, shutdown.drop_guard()));

@@ -1,20 +1,12 @@
-//! The five gossipsub topics of DESIGN §5, which message kinds each one carries, and the
-//! canonical decoding of a topic's payload into a [`GossipMessage`].
-//!
-//! Every topic carries exactly one message type, except `/proofmesh/1/registry`, which carries
-//! `DatasetAnnounce` and `SlotAssign` *without* a kind tag: their canonical encodings can never
-//! both decode. Field 2 is a varint in `DatasetAnnounce` (`data_slots >= 1`, always present)
-//! and a length-delimited 32-byte key in `SlotAssign` (always present); prost refuses a field
-//! with the wrong wire type, so a payload that decodes as one fails the other. The decoder still
-//! tries both and refuses a payload that both accept (unreachable, but then ambiguous, not
-//! guessed).
+//! The five gossipsub topics of DESIGN §5 (protocol 2: `/proofmesh/2/…`) on top of the
+//! protocol's table of message kinds (`proofmesh_proto::wire::KINDS`): each payload is a
+//! one-byte kind tag and the kind's canonical encoding, and a topic decodes only the kinds the
+//! table lists for it, within the kind's size limit.
 
 use super::GossipMessage;
 use libp2p::gossipsub::{IdentTopic, TopicHash};
-use proofmesh_proto::{
-    AttestationBatch, DatasetAnnounce, DecodeError, ProofEnvelope, QuorumCertificate,
-    RepairRequest, SlotAssign, WireMessage,
-};
+use proofmesh_proto::wire::{decode_gossip, encode_gossip, kind_of, GossipTopic};
+use proofmesh_proto::DecodeError;
 
 /// A proofmesh gossipsub topic (versioned names, so a protocol change gets new topics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -41,15 +33,20 @@ impl Topic {
         Topic::Repair,
     ];
 
+    /// The protocol's name for this topic.
+    fn wire(self) -> GossipTopic {
+        match self {
+            Topic::Registry => GossipTopic::Registry,
+            Topic::Proofs => GossipTopic::Proofs,
+            Topic::Attestations => GossipTopic::Attestations,
+            Topic::Certificates => GossipTopic::Certificates,
+            Topic::Repair => GossipTopic::Repair,
+        }
+    }
+
     /// The gossipsub topic name (also its hash: topics are identity-hashed).
     pub fn name(self) -> &'static str {
-        match self {
-            Topic::Registry => "/proofmesh/1/registry",
-            Topic::Proofs => "/proofmesh/1/proofs",
-            Topic::Attestations => "/proofmesh/1/attestations",
-            Topic::Certificates => "/proofmesh/1/certificates",
-            Topic::Repair => "/proofmesh/1/repair",
-        }
+        self.wire().name()
     }
 
     /// A short name for metric labels.
@@ -78,33 +75,32 @@ impl Topic {
         self.ident().hash()
     }
 
-    /// Largest payload the topic carries: the canonical decoder's limit of its largest type.
+    /// Largest payload the topic carries: the tag plus its largest kind's limit.
     pub fn max_payload(self) -> usize {
-        match self {
-            Topic::Registry => DatasetAnnounce::MAX_BYTES.max(SlotAssign::MAX_BYTES),
-            Topic::Proofs => ProofEnvelope::MAX_BYTES,
-            Topic::Attestations => AttestationBatch::MAX_BYTES,
-            Topic::Certificates => QuorumCertificate::MAX_BYTES,
-            Topic::Repair => RepairRequest::MAX_BYTES,
-        }
+        self.wire().max_payload()
     }
 
-    /// Decodes a payload received on this topic with the canonical decoder of the kinds the
-    /// topic allows; anything else (garbage, oversized, another topic's kind) is an error.
+    /// Decodes a payload received on this topic (a kind the topic carries, canonical, within
+    /// its limit); anything else (garbage, oversized, another topic's kind) is an error.
     pub fn decode(self, data: &[u8]) -> Result<GossipMessage, DecodeError> {
-        Ok(match self {
-            Topic::Registry => match (DatasetAnnounce::decode(data), SlotAssign::decode(data)) {
-                (Ok(a), Err(_)) => GossipMessage::Announce(a),
-                (Err(_), Ok(s)) => GossipMessage::Assign(s),
-                (Err(e), Err(_)) => return Err(e),
-                (Ok(_), Ok(_)) => return Err(DecodeError::NonCanonical),
-            },
-            Topic::Proofs => GossipMessage::Proof(ProofEnvelope::decode(data)?),
-            Topic::Attestations => GossipMessage::Attestation(AttestationBatch::decode(data)?),
-            Topic::Certificates => GossipMessage::Certificate(QuorumCertificate::decode(data)?),
-            Topic::Repair => GossipMessage::Repair(RepairRequest::decode(data)?),
-        })
+        decode_gossip(self.wire(), data)
     }
+
+    /// The one topic a kind of message is published on.
+    pub fn of(message: &GossipMessage) -> Topic {
+        match kind_of(message).topic {
+            GossipTopic::Registry => Topic::Registry,
+            GossipTopic::Proofs => Topic::Proofs,
+            GossipTopic::Attestations => Topic::Attestations,
+            GossipTopic::Certificates => Topic::Certificates,
+            GossipTopic::Repair => Topic::Repair,
+        }
+    }
+}
+
+/// The gossip payload of a message, as published on its topic (tag, canonical encoding).
+pub fn encode_message(message: &GossipMessage) -> Vec<u8> {
+    encode_gossip(message)
 }
 
 impl std::fmt::Display for Topic {
@@ -113,35 +109,13 @@ impl std::fmt::Display for Topic {
     }
 }
 
-impl Topic {
-    /// The one topic a kind of message is published on.
-    pub fn of(message: &GossipMessage) -> Topic {
-        match message {
-            GossipMessage::Announce(_) | GossipMessage::Assign(_) => Topic::Registry,
-            GossipMessage::Proof(_) => Topic::Proofs,
-            GossipMessage::Attestation(_) => Topic::Attestations,
-            GossipMessage::Certificate(_) => Topic::Certificates,
-            GossipMessage::Repair(_) => Topic::Repair,
-        }
-    }
-}
-
-/// The canonical encoding of a message, as published on its topic.
-pub fn encode_message(message: &GossipMessage) -> Vec<u8> {
-    match message {
-        GossipMessage::Announce(m) => m.encode(),
-        GossipMessage::Assign(m) => m.encode(),
-        GossipMessage::Proof(m) => m.encode(),
-        GossipMessage::Attestation(m) => m.encode(),
-        GossipMessage::Certificate(m) => m.encode(),
-        GossipMessage::Repair(m) => m.encode(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proofmesh_proto::{DatasetRoot, Period, ProviderKey, ProviderSignature, SlotId};
+    use proofmesh_proto::{
+        DatasetAnnounce, DatasetRoot, Period, ProviderKey, ProviderSignature, SlotAssign, SlotId,
+        WireMessage,
+    };
 
     fn root() -> DatasetRoot {
         let mut bytes = [7; 32];
@@ -182,11 +156,11 @@ mod tests {
     }
 
     #[test]
-    fn registry_kinds_are_disjoint_without_a_tag() {
-        let a = announce().encode();
-        let s = assign().encode();
-        assert!(SlotAssign::decode(&a).is_err());
-        assert!(DatasetAnnounce::decode(&s).is_err());
+    fn registry_kinds_are_told_apart_by_their_tag() {
+        let a = encode_message(&GossipMessage::Announce(announce()));
+        let s = encode_message(&GossipMessage::Assign(assign()));
+        assert_eq!((a[0], s[0]), (1, 2));
+        assert_eq!(&a[1..], announce().encode().as_slice());
         assert!(
             matches!(Topic::Registry.decode(&a), Ok(GossipMessage::Announce(m)) if m == announce())
         );
@@ -197,11 +171,14 @@ mod tests {
 
     #[test]
     fn wrong_kind_garbage_and_oversize_are_refused() {
-        let a = announce().encode();
+        let a = encode_message(&GossipMessage::Announce(announce()));
         assert!(Topic::Proofs.decode(&a).is_err());
+        // Untagged (protocol 1) payloads are refused.
+        assert!(Topic::Registry.decode(&announce().encode()).is_err());
         assert!(Topic::Attestations.decode(&a).is_err());
         assert!(Topic::Registry.decode(b"\xff\xffgarbage").is_err());
-        let big = vec![0u8; Topic::Proofs.max_payload() + 1];
+        let mut big = vec![0u8; Topic::Proofs.max_payload() + 1];
+        big[0] = 3;
         assert!(matches!(
             Topic::Proofs.decode(&big),
             Err(DecodeError::TooLarge { .. })

@@ -64,7 +64,11 @@ pub enum StoreError {
     },
     /// The store was written with another schema version. Operator: run the node version that
     /// wrote it (or its migration), or move the directory aside and resync.
-    #[error("store schema version {found}, this node expects {expected}")]
+    #[error(
+        "store schema version {found}, this node expects {expected}: the data dir was written by \
+         another proofmesh version (protocol 1 nodes write schema 1); move it aside (or delete \
+         it) and start again: the node resyncs from its peers"
+    )]
     Schema {
         /// The version recorded in the store.
         found: u32,

@@ -34,8 +34,9 @@ use proofmesh_proto::{
 use proofmesh_verifier::engine::Writes;
 
 /// Version of the on-disk layout and value encoding; a store written by another version is
-/// refused at open with [`StoreError::Schema`].
-pub const SCHEMA_VERSION: u32 = 1;
+/// refused at open with [`StoreError::Schema`]. 2: protocol 2 (proof envelopes with a proof
+/// system and variable proof bytes; content ids of the new envelope encoding).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Everything the node persists. Every write method returns only once the write is durable
 /// (synced to disk for RocksDB), so a caller may acknowledge or publish right after.

@@ -3,6 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use proofmesh_proto::wire::{decode_gossip, encode_gossip, GossipTopic};
 use proofmesh_proto::*;
 
 fn check<M: WireMessage>(data: &[u8]) {
@@ -18,4 +19,10 @@ fuzz_target!(|data: &[u8]| {
     check::<AttestationBatch>(data);
     check::<QuorumCertificate>(data);
     check::<RepairRequest>(data);
+    // The tagged gossip framing of protocol 2, on every topic.
+    for topic in GossipTopic::ALL {
+        if let Ok(m) = decode_gossip(topic, data) {
+            assert_eq!(encode_gossip(&m), data, "decoded a non-canonical gossip payload");
+        }
+    }
 });

@@ -4,6 +4,12 @@
 /// A decoding failure, naming the field involved.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// A gossip payload whose first byte is no kind its topic carries (`None`: empty).
+    #[error("no message kind with tag {tag:?} on this topic")]
+    UnknownKind {
+        /// The tag byte, if there was one.
+        tag: Option<u8>,
+    },
     /// More bytes than the message type allows (checked before parsing).
     #[error("{got} bytes exceed the {max}-byte limit of this message type")]
     TooLarge {

@@ -5,10 +5,12 @@
 mod codec;
 mod convert;
 mod error;
+mod kinds;
 
 pub use codec::WireMessage;
 pub use convert::{MAX_BATCH_ENTRIES, MAX_PATH};
 pub use error::DecodeError;
+pub use kinds::{decode_gossip, encode_gossip, kind_of, GossipTopic, Kind, KINDS};
 
 /// Generated protobuf types (`proto/proofmesh/v1/messages.proto`, and with the `grpc` feature
 /// the health API of `health.proto`: its messages, `health_service_client` and

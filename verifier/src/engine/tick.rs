@@ -67,7 +67,7 @@ impl<H: Handles> Engine<H> {
         }
     }
 
-    fn all_valid(&self, period: Period) -> bool {
+    fn all_valid(&mut self, period: Period) -> bool {
         self.intake
             .verdicts(period)
             .is_some_and(|v| !v.is_empty() && v.iter().all(|e| e.verdict == Verdict::Valid))

@@ -27,6 +27,8 @@ pub struct Registry {
     datasets: BTreeMap<DatasetRoot, DatasetAnnounce>,
     /// Per slot: assignments by their first period.
     assignments: HashMap<SlotId, BTreeMap<Period, SlotAssign>>,
+    /// Bumped by every new announcement: duties derived from an older version are stale.
+    version: u64,
 }
 
 impl Registry {
@@ -47,6 +49,7 @@ impl Registry {
             )),
             None => {
                 self.datasets.insert(a.root, a);
+                self.version += 1;
                 Ok(true)
             }
         }
@@ -78,6 +81,11 @@ impl Registry {
                 Ok(true)
             }
         }
+    }
+
+    /// Changes whenever the set of datasets (and so of duties) changes.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// An announced dataset.

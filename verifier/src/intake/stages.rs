@@ -82,6 +82,9 @@ pub struct Intake {
     /// Entropy supplied per period (chain mode, or an operator); consulted before `entropy`.
     recorded: BTreeMap<Period, Fr>,
     seen: HashMap<ContentId, Period>,
+    /// Duties per period, with the registry version they were derived from (the engine asks
+    /// on every tick; deriving them hashes every slot).
+    duties: BTreeMap<Period, (u64, std::sync::Arc<Vec<SlotId>>)>,
     proven: BTreeMap<Period, HashSet<SlotId>>,
     invalid: BTreeMap<Period, HashSet<SlotId>>,
 }
@@ -101,6 +104,7 @@ impl Intake {
             keys,
             recorded: BTreeMap::new(),
             seen: HashMap::new(),
+            duties: BTreeMap::new(),
             proven: BTreeMap::new(),
             invalid: BTreeMap::new(),
         }
@@ -128,6 +132,7 @@ impl Intake {
             return false;
         }
         self.recorded.insert(period, value);
+        self.duties.remove(&period);
         true
     }
 
@@ -253,16 +258,14 @@ impl Intake {
     /// otherwise. `None` while the period's entropy (and so its duties) is unknown. Sealed
     /// at the period's deadline. The entropy is the one [`Intake::check`] used (a supplied
     /// value first, then the source's), so the duties attested are the duties checked.
-    pub fn verdicts(&self, period: Period) -> Option<Vec<SlotVerdict>> {
-        let entropy = self.entropy(period)?;
+    pub fn verdicts(&mut self, period: Period) -> Option<Vec<SlotVerdict>> {
+        let duties = self.duties(period)?;
         let in_set = |m: &BTreeMap<Period, HashSet<SlotId>>, slot: &SlotId| {
             m.get(&period).is_some_and(|s| s.contains(slot))
         };
-        let verdicts = self
-            .registry
-            .duties(entropy)
-            .into_iter()
-            .map(|slot| {
+        let verdicts = duties
+            .iter()
+            .map(|&slot| {
                 let verdict = if in_set(&self.proven, &slot) {
                     Verdict::Valid
                 } else if in_set(&self.invalid, &slot) {
@@ -276,8 +279,25 @@ impl Intake {
         Some(verdicts)
     }
 
+    /// The slots owing a proof in `period`, in canonical order (cached per period and
+    /// registry version); `None` while the period's entropy is unknown.
+    pub fn duties(&mut self, period: Period) -> Option<std::sync::Arc<Vec<SlotId>>> {
+        let version = self.registry.version();
+        if let Some((v, d)) = self.duties.get(&period) {
+            if *v == version {
+                return Some(std::sync::Arc::clone(d));
+            }
+        }
+        let entropy = self.entropy(period)?;
+        let d = std::sync::Arc::new(self.registry.duties(entropy));
+        self.duties
+            .insert(period, (version, std::sync::Arc::clone(&d)));
+        Some(d)
+    }
+
     /// Forgets dedupe, proven and invalid state of periods before `period` (bounded memory).
     pub fn prune_before(&mut self, period: Period) {
+        self.duties = self.duties.split_off(&period);
         self.seen.retain(|_, p| *p >= period);
         self.proven = self.proven.split_off(&period);
         self.invalid = self.invalid.split_off(&period);
