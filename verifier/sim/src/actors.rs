@@ -186,7 +186,13 @@ impl Sim {
                 let mut entries = Vec::new();
                 for e in &truth {
                     if self.rng.gen_bool(0.75) {
-                        let verdict = all[self.rng.gen_range(0..all.len())];
+                        // Mostly the truth: batches that agree on a slot but differ elsewhere
+                        // give certificates of equal weight and different ids.
+                        let verdict = if self.rng.gen_bool(0.75) {
+                            e.verdict
+                        } else {
+                            all[self.rng.gen_range(0..all.len())]
+                        };
                         entries.push(SlotVerdict {
                             slot: e.slot,
                             verdict,

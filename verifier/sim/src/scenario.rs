@@ -32,7 +32,9 @@ pub enum Adversary {
     Equivocate,
     /// Never publishes (a member that is silent or down for the whole run).
     Withhold,
-    /// Publishes this many batches per period, each with random verdicts on random slots.
+    /// Publishes this many batches per period, each on a random subset of the duties with
+    /// mostly true, sometimes random verdicts (so its batches agree on some slots and
+    /// conflict on others, and nodes holding different ones build different certificates).
     Spam(u32),
 }
 

@@ -60,7 +60,7 @@ impl<H: Handles> Engine<H> {
         let period = batch.period;
         if now_s != u64::MAX {
             let current = self.intake.clock().period_at(now_s);
-            if period.0.saturating_add(self.config.retention_periods) < current.0
+            if period < self.retained_from(now_s)
                 || period > current.next()
                 || period < self.pruned_before
             {

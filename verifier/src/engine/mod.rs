@@ -26,7 +26,7 @@ mod tick;
 pub use io::{Handles, HealthChange, Input, JobId, Millis, Note, Output, Restored, Writes};
 
 use crate::intake::{CheckedProof, Intake};
-use crate::{AttestationPool, HealthEvent, HealthState, VerifierKeypair};
+use crate::{AttestationPool, HealthEvent, HealthState, InsertOutcome, VerifierKeypair};
 use proofmesh_proto::{
     ContentId, DatasetRoot, Period, QuorumCertificate, SlotAssign, SlotId, VerifierIndex,
     VerifierSet,
@@ -243,10 +243,19 @@ impl<H: Handles> Engine<H> {
         &self.set
     }
 
-    /// First period kept in memory at `now_s`.
+    /// First period kept in memory at `now_s`: the last `retention_periods`, but never a
+    /// period still open — one whose deadline seal or settle is still ahead (with a retention
+    /// shorter than the grace, pruning it would forget that we sealed it, so we would sign it
+    /// again at its deadline, and would drop the batches its certificates need).
     fn retained_from(&self, now_s: u64) -> Period {
-        let current = self.intake.clock().period_at(now_s);
-        Period(current.0.saturating_sub(self.config.retention_periods))
+        let clock = self.intake.clock();
+        let current = clock.period_at(now_s);
+        let by_retention = Period(current.0.saturating_sub(self.config.retention_periods));
+        // `p` is settled once `start(p + 1) + timeout + settle <= now`: the first period not
+        // settled yet is the one containing `now - timeout - settle`.
+        let grace = clock.timeout_secs.saturating_add(self.config.settle_secs);
+        let open = clock.period_at(now_s.saturating_sub(grace));
+        by_retention.min(open).min(self.next_seal)
     }
 
     fn restore(&mut self, restored: Restored, now_s: u64, step: &mut Step<H>) {
@@ -278,7 +287,11 @@ impl<H: Handles> Engine<H> {
                 ));
             }
             let (period, verifier) = (b.period, b.verifier);
-            if self.pool.insert(b, &self.set).is_ok() {
+            // A store may hand a batch twice; only distinct ones count toward the cap.
+            if matches!(
+                self.pool.insert(b, &self.set),
+                Ok(InsertOutcome::Inserted | InsertOutcome::Equivocation { .. })
+            ) {
                 self.count_batch(period, verifier);
             }
         }

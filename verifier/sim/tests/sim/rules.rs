@@ -40,8 +40,13 @@ struct Solo {
 
 impl Solo {
     fn new(members: usize) -> Self {
+        Self::configured(members, config())
+    }
+
+    fn configured(members: usize, config: EngineConfig) -> Self {
         Self::with(
             members,
+            config,
             Restored::default(),
             at(0, 0),
             Box::new(fixture().entropy()),
@@ -51,6 +56,7 @@ impl Solo {
 
     fn with(
         members: usize,
+        config: EngineConfig,
         restored: Restored,
         now: u64,
         entropy: Box<dyn EntropySource>,
@@ -68,7 +74,7 @@ impl Solo {
             keypair: verifier_keypair(0),
         };
         let (engine, out) = Engine::new(
-            config(),
+            config,
             intake,
             set.clone(),
             Some(signer),
@@ -605,7 +611,13 @@ fn restart_republishes_our_batch_and_never_signs_the_period_again() {
     let (store, ours) = sealed_store();
     // Even with a clock that went back to period 0's start (so period 0 counts as fully
     // observed), the restored engine never signs period 0 again.
-    let (mut e, out) = Solo::with(4, store.restored(), at(0, 0), Box::new(fixture().entropy()));
+    let (mut e, out) = Solo::with(
+        4,
+        config(),
+        store.restored(),
+        at(0, 0),
+        Box::new(fixture().entropy()),
+    );
     let republished: Vec<_> = out
         .iter()
         .filter_map(|o| match o {
@@ -630,7 +642,13 @@ fn restart_republishes_our_batch_and_never_signs_the_period_again() {
 fn restart_remembers_seen_proofs_and_the_registry() {
     let (store, _) = sealed_store();
     let fx = fixture();
-    let (mut e, _) = Solo::with(4, store.restored(), at(0, 4_000), Box::new(fx.entropy()));
+    let (mut e, _) = Solo::with(
+        4,
+        config(),
+        store.restored(),
+        at(0, 4_000),
+        Box::new(fx.entropy()),
+    );
     assert!(e.engine.intake().registry.dataset(&fx.root()).is_some());
     let out = e.gossip(
         GossipMessage::Proof(fx.envelope(2, Period(0), ProofKind::Valid)),
@@ -652,6 +670,7 @@ fn entropy_supplied_as_input_seals_like_the_configured_source() {
     let fx = fixture();
     let (mut e, _) = Solo::with(
         4,
+        config(),
         Restored::default(),
         at(0, 0),
         Box::new(ChainEntropy::new()),
@@ -677,4 +696,43 @@ fn entropy_supplied_as_input_seals_like_the_configured_source() {
     );
     let batch = sealed(&out).expect("early seal with supplied entropy");
     assert_eq!(verdicts(&batch), vec![Verdict::Valid; 4]);
+}
+
+#[test]
+fn short_retention_never_prunes_a_period_still_open() {
+    // Retention 0 asks to keep only the current period; period 0 is still open (its grace and
+    // settle run into period 1), so its state must survive until it is settled.
+    let mut e = Solo::configured(
+        4,
+        EngineConfig {
+            retention_periods: 0,
+            ..config()
+        },
+    );
+    e.registry(at(0, 100));
+    let out = e.prove(0, &all_valid(), at(0, 2_000));
+    let _ = e.verify(&out, at(0, 2_100));
+    assert!(sealed(&e.tick(at(0, 2_200))).is_some());
+    let mut certs = Vec::new();
+    let mut t = at(0, 2_250);
+    while t < at(2, 0) {
+        if t == at(1, 1_000) {
+            // Batches of period 0 while period 1 runs: still taken.
+            for s in [1, 2] {
+                let out = e.gossip(
+                    GossipMessage::Attestation(batch(s, 0, &[Verdict::Valid; 4])),
+                    t,
+                );
+                assert_eq!(action(&out), Some(GossipAction::Accept), "signer {s}");
+            }
+        }
+        let out = e.tick(t);
+        assert!(
+            sealed(&out).is_none_or(|b| b.period != Period(0)),
+            "period 0 signed again at {t}"
+        );
+        certs.extend(published_certificates(&out));
+        t += 50;
+    }
+    assert_eq!(certs.len(), 4, "period 0 certified at its settle");
 }
