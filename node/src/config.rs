@@ -72,6 +72,9 @@ pub struct NodeConfig {
     /// Prover role settings (required when `role = "prover"`).
     #[serde(default)]
     pub prover: Option<ProverSection>,
+    /// Fault injection (demos and tests only).
+    #[serde(default)]
+    pub testing: Option<TestingSection>,
 }
 
 /// libp2p settings.
@@ -97,8 +100,8 @@ pub struct NetworkSection {
     pub period_secs: u64,
     /// Seconds after a period's end during which its proofs are still accepted.
     pub timeout_secs: u64,
-    /// Entropy source: `"dev"` (deterministic, INSECURE, devnets and tests only).
-    pub entropy: String,
+    /// Entropy source (`entropy = "dev"`: deterministic, INSECURE, devnets and tests only).
+    pub entropy: EntropyKind,
     /// Seed of the `dev` entropy source.
     #[serde(default)]
     pub entropy_seed: Option<String>,
@@ -110,6 +113,32 @@ pub struct NetworkSection {
     /// Consecutive failed duties after which a slot is Lost (default 2, as Codex).
     #[serde(default)]
     pub miss_budget: Option<u32>,
+}
+
+/// Where each period's entropy comes from. One variant today; the chain adapter adds
+/// `chain` (block hashes read by an entropy source outside the engine).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntropyKind {
+    /// Derived from `entropy_seed`: anyone can compute every future challenge. Devnets and
+    /// tests only.
+    Dev,
+}
+
+/// Fault injection for demos and tests, kept out of the role sections so that a production
+/// config cannot carry it by accident (`[testing]`; a node with it logs a warning at start).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestingSection {
+    /// Held slots the prover deliberately does not prove (watch Missing → Lost → repair
+    /// request).
+    #[serde(default)]
+    pub withhold: Vec<u16>,
+    /// Held slots the prover proves against the wrong period's entropy, so verifiers see
+    /// well-formed proofs that do not verify (watch the Invalid verdicts and this peer's
+    /// gossip score drop).
+    #[serde(default)]
+    pub invalid: Vec<u16>,
 }
 
 /// Verifier role settings.
@@ -152,15 +181,6 @@ pub struct ProverSection {
     /// start when it cannot.
     #[serde(default)]
     pub gpu: bool,
-    /// Fault injection for demos and tests: held slots this provider deliberately does not
-    /// prove (watch Missing → Lost → repair request).
-    #[serde(default)]
-    pub withhold: Vec<u16>,
-    /// Fault injection for demos and tests: held slots this provider proves against the wrong
-    /// period's entropy, so verifiers see well-formed proofs that do not verify (watch the
-    /// Invalid verdicts and this peer's gossip score drop).
-    #[serde(default)]
-    pub invalid: Vec<u16>,
 }
 
 fn default_batch_size() -> usize {
@@ -216,12 +236,6 @@ impl NodeConfig {
         if n.period_secs == 0 {
             return Err("network.period_secs must be at least 1".into());
         }
-        if n.entropy != "dev" {
-            return Err(format!(
-                "network.entropy = {:?}: only \"dev\" is available without a chain adapter",
-                n.entropy
-            ));
-        }
         if n.miss_budget == Some(0) {
             return Err("network.miss_budget must be at least 1".into());
         }
@@ -231,13 +245,13 @@ impl NodeConfig {
             }
             (Role::Prover, _, None) => Err("role = \"prover\" needs a [prover] section".into()),
             (_, Some(v), _) if v.batch_size == 0 => Err("verifier.batch_size must be >= 1".into()),
-            (_, _, Some(p)) => check_prover(p),
+            (_, _, Some(p)) => check_prover(p, self.testing.as_ref()),
             _ => Ok(()),
         }
     }
 }
 
-fn check_prover(p: &ProverSection) -> Result<(), String> {
+fn check_prover(p: &ProverSection, testing: Option<&TestingSection>) -> Result<(), String> {
     let slots = usize::from(p.data_slots) + usize::from(p.parity_slots);
     if p.data_slots == 0 || p.proof_probability == 0 {
         return Err("prover.data_slots and prover.proof_probability must be >= 1".into());
@@ -248,14 +262,76 @@ fn check_prover(p: &ProverSection) -> Result<(), String> {
             p.slot_files.len()
         ));
     }
+    let faults = testing.map(|t| (&t.withhold[..], &t.invalid[..]));
+    let (withhold, invalid) = faults.unwrap_or((&[], &[]));
     if let Some(bad) = p
         .hold
         .iter()
-        .chain(&p.withhold)
-        .chain(&p.invalid)
+        .chain(withhold)
+        .chain(invalid)
         .find(|&&i| usize::from(i) >= slots)
     {
         return Err(format!("prover: slot {bad} is beyond K + M = {slots}"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    const PROVER: &str = r#"
+role = "prover"
+data_dir = "data"
+[p2p]
+identity_key = "node.key"
+listen = ["/ip4/127.0.0.1/tcp/0"]
+[network]
+genesis = 0
+period_secs = 10
+timeout_secs = 5
+entropy = "dev"
+verifying_keys = ["v.key"]
+verifier_set = "set.json"
+[prover]
+provider_key = "provider.key"
+proving_key = "proving.key"
+slot_files = ["a", "b"]
+hold = [0, 1]
+data_slots = 1
+parity_slots = 1
+proof_probability = 1
+"#;
+
+    fn parse(text: &str) -> Result<NodeConfig, String> {
+        let c: NodeConfig = toml::from_str(text).map_err(|e| e.to_string())?;
+        c.check()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn fault_injection_lives_in_the_testing_section() {
+        let c = parse(PROVER).unwrap();
+        assert!(c.testing.is_none());
+        let c = parse(&format!("{PROVER}\n[testing]\nwithhold = [1]\n")).unwrap();
+        assert_eq!(c.testing.unwrap().withhold, vec![1]);
+        // Not in the role section any more.
+        let old = PROVER.replace(
+            "proof_probability = 1",
+            "proof_probability = 1\nwithhold = [1]",
+        );
+        assert!(parse(&old).unwrap_err().contains("withhold"));
+        // A faulty slot beyond K + M is refused.
+        let e = parse(&format!("{PROVER}\n[testing]\ninvalid = [7]\n")).unwrap_err();
+        assert!(e.contains("slot 7"), "{e}");
+    }
+
+    #[test]
+    fn entropy_is_a_typed_choice() {
+        assert_eq!(parse(PROVER).unwrap().network.entropy, EntropyKind::Dev);
+        let chain = PROVER.replace("entropy = \"dev\"", "entropy = \"chain\"");
+        let e = parse(&chain).unwrap_err();
+        assert!(e.contains("unknown variant") && e.contains("dev"), "{e}");
+    }
 }

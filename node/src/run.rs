@@ -1,8 +1,9 @@
 //! Wiring and lifecycle of one node process: open the store, start the swarm, the metrics
 //! endpoint, the role's actor and the gRPC server, then wait for the shutdown token (the one
-//! place that owns shutdown: SIGINT/SIGTERM cancel it in the binary). On shutdown intake
-//! stops, pending proofs are verified and reported, every task ends, and the store (whose
-//! writes are all synced) is closed.
+//! place that owns shutdown: SIGINT/SIGTERM cancel it in the binary). Shutdown is staged:
+//! intake stops and the role drains (every proof taken in is verified and reported, the last
+//! step is written, while the swarm still carries the reports); then the swarm stops, then
+//! gRPC, then the store closes (its writes were all synced). Every task is tracked.
 
 use crate::config::{NodeConfig, Role};
 use crate::grpc::{serve as serve_grpc, HealthApi};
@@ -71,8 +72,17 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
     let net = &config.network;
     let clock = PeriodClock::new(net.genesis, net.period_secs, net.timeout_secs);
     let seed = net.entropy_seed.clone().unwrap_or_default();
-    tracing::warn!("entropy source: dev (deterministic, INSECURE: devnets and tests only)");
-    let entropy = || -> Box<dyn EntropySource> { Box::new(DevEntropy::new(seed.as_bytes())) };
+    let entropy = match net.entropy {
+        crate::config::EntropyKind::Dev => {
+            tracing::warn!("entropy source: dev (deterministic, INSECURE: devnets and tests only)");
+            move || -> Box<dyn EntropySource> { Box::new(DevEntropy::new(seed.as_bytes())) }
+        }
+    };
+    let testing = config.testing.clone().unwrap_or_default();
+    if config.testing.is_some() {
+        tracing::warn!(withhold = ?testing.withhold, invalid = ?testing.invalid,
+            "[testing] fault injection is on: demos and tests only");
+    }
     let identity = keys::identity(&config.p2p.identity_key)?;
     let parse = |list: &[String]| -> Result<Vec<libp2p::Multiaddr>, NodeError> {
         list.iter()
@@ -87,7 +97,14 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
         parse(&config.p2p.listen)?,
         parse(&config.p2p.bootstrap)?,
     );
-    let (handle, inbound, listening) = p2p::spawn(p2p_config, shutdown.clone()).await?;
+    // Staged shutdown: `shutdown` stops intake (the roles); the swarm and the servers have
+    // tokens of their own, cancelled in order once the roles have drained.
+    let p2p_stop = CancellationToken::new();
+    let p2p_tasks = TaskTracker::new();
+    let serve_stop = CancellationToken::new();
+    let serve_tasks = TaskTracker::new();
+    let (handle, inbound, listening) =
+        p2p::spawn_tracked(p2p_config, p2p_stop.clone(), &p2p_tasks).await?;
     let addrs: Vec<String> = listening
         .iter()
         .map(|a| format!("{a}/p2p/{}", handle.local_peer_id))
@@ -96,9 +113,12 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
     write_file(&config.data_dir.join("p2p.addr"), &addrs.join("\n"))?;
 
     let tracker = TaskTracker::new();
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     match config.role {
         Role::Verifier | Role::Observer => {
-            let store = store.ok_or_else(|| NodeError::Setup("no store for a verifier".into()))?;
+            let store = store
+                .clone()
+                .ok_or_else(|| NodeError::Setup("no store for a verifier".into()))?;
             let set = keys::read_verifier_set(&net.verifier_set)?;
             let mut ring = KeyRing::new();
             for path in &net.verifying_keys {
@@ -167,9 +187,9 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
                     .map_err(|e| NodeError::Setup(format!("gRPC address {addr}: {e}")))?;
                 tracing::info!(addr = %bound, "gRPC health API listening");
                 write_file(&config.data_dir.join("grpc.addr"), &bound.to_string())?;
-                let api = HealthApi::new(health, store, changes);
-                let token = shutdown.clone();
-                tracker.spawn(async move {
+                let api = HealthApi::new(health, Arc::clone(&store), changes);
+                let token = serve_stop.clone();
+                serve_tasks.spawn(async move {
                     if let Err(e) = serve_grpc(listener, api, token).await {
                         tracing::error!(error = %e, "gRPC server stopped");
                     }
@@ -179,9 +199,12 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
             // keep serving gossip and gRPC without a verifier behind them.
             let guard = shutdown.clone().drop_guard();
             let token = shutdown.clone();
+            let failed = Arc::clone(&failed);
             tracker.spawn(async move {
                 let _guard = guard;
-                node.run(inbound.proofs, inbound.control, token).await;
+                if node.run(inbound.proofs, inbound.control, token).await {
+                    failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
             });
         }
         Role::Prover => {
@@ -209,8 +232,8 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
                 prover,
                 slots,
                 hold: p.hold.clone(),
-                withhold: p.withhold.clone(),
-                invalid: p.invalid.clone(),
+                withhold: testing.withhold.clone(),
+                invalid: testing.invalid.clone(),
                 data_slots: p.data_slots,
                 parity_slots: p.parity_slots,
                 proof_probability: p.proof_probability,
@@ -232,8 +255,26 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
     }
     tracker.close();
     shutdown.cancelled().await;
-    tracing::info!("shutting down");
+    // 1. Intake stops; the roles drain (every proof taken in is verified and reported, the
+    //    last step is written) while the swarm still carries their reports and publishes.
+    tracing::info!("shutting down: draining");
     tracker.wait().await;
+    // 2. The swarm closes its connections.
+    p2p_stop.cancel();
+    p2p_tasks.close();
+    p2p_tasks.wait().await;
+    // 3. gRPC stops serving.
+    serve_stop.cancel();
+    serve_tasks.close();
+    serve_tasks.wait().await;
+    // 4. The store closes (every write was synced when it was made).
+    drop(store);
+    if failed.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(NodeError::Setup(
+            "stopped after a failed store write (see the log); restart once the disk is fixed"
+                .into(),
+        ));
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -176,7 +176,7 @@ pub(super) fn prover_config(
             .join(", ")
     };
     let text = format!(
-        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = [{}]\nhold = {:?}\ndata_slots = {}\nparity_slots = {}\nproof_probability = {}\nannounce = {}\nwithhold = {:?}\n",
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = [{}]\nhold = {:?}\ndata_slots = {}\nparity_slots = {}\nproof_probability = {}\nannounce = {}\n\n[testing]\nwithhold = {:?}\n",
         common(addrs),
         network(layout, opts, genesis),
         layout.dir.join("keys").join("proving.key").display().to_string(),

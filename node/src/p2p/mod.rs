@@ -15,7 +15,7 @@ mod swarm;
 mod sync;
 mod topics;
 
-pub use swarm::{spawn, P2pConfig, P2pError, P2pInbound};
+pub use swarm::{spawn, spawn_tracked, P2pConfig, P2pError, P2pInbound};
 pub use topics::{encode_message, Topic};
 
 use libp2p::gossipsub::MessageId;
@@ -173,5 +173,56 @@ impl P2pHandle {
             .send(command)
             .await
             .map_err(|_| P2pError::Stopped)
+    }
+}
+
+/// A handle with no swarm behind it, and the swarm's end of its command queue (bounded,
+/// `capacity`): for running a role in-process, where the caller plays the swarm and feeds the
+/// role's inbound queues itself. `proofmesh bench node` drives a real verifier node this way,
+/// so its whole intake path is measured without sockets in the way.
+pub fn detached(local_peer_id: PeerId, capacity: usize) -> (P2pHandle, Detached) {
+    let (commands, rx) = mpsc::channel(capacity.max(1));
+    (
+        P2pHandle {
+            commands,
+            local_peer_id,
+        },
+        Detached(rx),
+    )
+}
+
+/// The swarm's end of a [`detached`] handle: what the role asked the swarm to do.
+#[derive(Debug)]
+pub struct Detached(mpsc::Receiver<Command>);
+
+/// One command of a role, as a [`Detached`] caller sees it.
+#[derive(Debug)]
+pub enum Sent {
+    /// The validation verdict of a received message.
+    Report {
+        /// Which message.
+        msg: MessageRef,
+        /// The verdict.
+        action: GossipAction,
+    },
+    /// A message to gossip, canonically encoded.
+    Publish {
+        /// Its topic.
+        topic: Topic,
+        /// Its bytes.
+        data: Vec<u8>,
+    },
+    /// Anything else (sync, dial, queries); queries are answered with nothing.
+    Other,
+}
+
+impl Detached {
+    /// The next command; `None` once every handle is dropped.
+    pub async fn recv(&mut self) -> Option<Sent> {
+        Some(match self.0.recv().await? {
+            Command::Report { msg, action } => Sent::Report { msg, action },
+            Command::Publish { topic, data } => Sent::Publish { topic, data },
+            _ => Sent::Other,
+        })
     }
 }

@@ -130,6 +130,16 @@ pub async fn spawn(
     config: P2pConfig,
     shutdown: CancellationToken,
 ) -> Result<(P2pHandle, P2pInbound, Vec<Multiaddr>), P2pError> {
+    spawn_tracked(config, shutdown, &tokio_util::task::TaskTracker::new()).await
+}
+
+/// [`spawn`], with the swarm task tracked by `tracker`, so the node's staged shutdown can wait
+/// for the swarm to close its connections.
+pub async fn spawn_tracked(
+    config: P2pConfig,
+    shutdown: CancellationToken,
+    tracker: &tokio_util::task::TaskTracker,
+) -> Result<(P2pHandle, P2pInbound, Vec<Multiaddr>), P2pError> {
     let behaviour = Behaviour::new(&config.keypair, config.discovery)
         .map_err(|e| P2pError::Config(e.to_string()))?;
     let mut swarm = SwarmBuilder::with_existing_identity(config.keypair.clone())
@@ -173,7 +183,7 @@ pub async fn spawn(
     let addrs = task.wait_for_listeners(pending).await?;
     tracing::info!(peer = %local_peer_id, ?addrs, "p2p listening");
     task.dial_bootstrap();
-    tokio::spawn(task.run(shutdown));
+    tracker.spawn(task.run(shutdown));
 
     let handle = P2pHandle {
         commands: commands_tx,

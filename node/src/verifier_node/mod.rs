@@ -143,13 +143,14 @@ impl VerifierNode {
     }
 
     /// Runs until `shutdown`: the one select loop of the role. On shutdown intake stops, every
-    /// proof taken in is verified and reported, and the last step's write is done.
+    /// proof taken in is verified and reported, and the last step's write is done. Returns
+    /// whether it stopped because a store write failed.
     pub async fn run(
         mut self,
         mut proofs: mpsc::Receiver<Inbound>,
         mut control: mpsc::Receiver<Inbound>,
         shutdown: CancellationToken,
-    ) {
+    ) -> bool {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !self.failed {
@@ -182,6 +183,7 @@ impl VerifierNode {
             shutdown.cancel();
         }
         tracing::info!("verifier stopped");
+        self.failed
     }
 
     async fn step(&mut self, input: Input<NodeHandles>) {
