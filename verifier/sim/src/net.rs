@@ -21,6 +21,8 @@ pub(crate) struct Net {
     seen: Vec<BTreeMap<ContentId, SimMillis>>,
     /// Partitions in force.
     cuts: Vec<Partition>,
+    /// Links that never exist.
+    unlinked: Vec<(usize, usize)>,
 }
 
 impl Net {
@@ -28,6 +30,7 @@ impl Net {
         config: NetConfig,
         verifiers: usize,
         nodes: usize,
+        unlinked: Vec<(usize, usize)>,
         rng: &mut ChaCha20Rng,
     ) -> Self {
         let (lo, hi) = (config.delay_ms.0, config.delay_ms.1.max(config.delay_ms.0));
@@ -40,6 +43,7 @@ impl Net {
             base,
             seen: vec![BTreeMap::new(); nodes],
             cuts: Vec::new(),
+            unlinked,
         }
     }
 
@@ -49,6 +53,13 @@ impl Net {
 
     /// Whether the link between `a` and `b` is down now.
     pub(crate) fn cut(&self, a: usize, b: usize) -> bool {
+        if self
+            .unlinked
+            .iter()
+            .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+        {
+            return true;
+        }
         self.cuts.iter().any(|p| {
             let (pa, pb) = (self.is_provider(a), self.is_provider(b));
             if (pa || pb) && !p.providers {

@@ -161,6 +161,12 @@ pub struct Scenario {
     pub partitions: Vec<Partition>,
     /// Restarts.
     pub restarts: Vec<Restart>,
+    /// Verifiers that start late, with an empty store: `(verifier, virtual ms)`.
+    pub joins: Vec<(usize, u64)>,
+    /// Pairs of nodes with no direct link for the whole run (node numbers: verifiers by
+    /// index, then prover `j` as `members.len() + j`): what they say to each other goes
+    /// through other nodes, which forward only what their engines accept.
+    pub unlinked: Vec<(usize, usize)>,
     /// Every engine's tuning.
     pub engine: EngineConfig,
     /// Every engine's health rules.
@@ -182,6 +188,8 @@ impl Scenario {
             invalid: Vec::new(),
             partitions: Vec::new(),
             restarts: Vec::new(),
+            joins: Vec::new(),
+            unlinked: Vec::new(),
             engine: EngineConfig {
                 batch_delay_ms: 100,
                 ..EngineConfig::default()
@@ -215,6 +223,11 @@ impl Scenario {
     /// Slots of the dataset.
     pub fn slots(&self) -> impl Iterator<Item = u16> {
         0..SLOTS
+    }
+
+    /// Node number of prover `j` (verifiers are numbered by their index).
+    pub fn prover_node(&self, j: usize) -> usize {
+        self.members.len() + j
     }
 
     /// Total weight of the set.

@@ -160,7 +160,13 @@ impl Sim {
         let mut rng = ChaCha20Rng::seed_from_u64(scenario.seed);
         let verifiers = scenario.members.len();
         let nodes_count = verifiers + crate::fixture::PROVIDERS;
-        let net = Net::new(scenario.net, verifiers, nodes_count, &mut rng);
+        let net = Net::new(
+            scenario.net,
+            verifiers,
+            nodes_count,
+            scenario.unlinked.clone(),
+            &mut rng,
+        );
         let weights: Vec<u64> = scenario.members.iter().map(|m| m.weight).collect();
         let set = verifier_set(&weights);
         let mut nodes = Vec::with_capacity(nodes_count);
@@ -232,6 +238,9 @@ impl Sim {
                 },
             );
         }
+        for (verifier, t) in self.scenario.joins.clone() {
+            self.at(t, Event::Recover { verifier });
+        }
     }
 
     /// Runs to the scenario's end; the first violation found while running, if any.
@@ -254,7 +263,8 @@ impl Sim {
     }
 
     fn boot_all(&mut self) {
-        let honest: Vec<usize> = self.honest_ids().collect();
+        let late: Vec<usize> = self.scenario.joins.iter().map(|(v, _)| *v).collect();
+        let honest: Vec<usize> = self.honest_ids().filter(|v| !late.contains(v)).collect();
         for &v in &honest {
             let out = {
                 let scenario = self.scenario.clone();

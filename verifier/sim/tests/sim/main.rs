@@ -11,3 +11,4 @@ mod honest;
 mod partition;
 mod restart;
 mod rules;
+mod topology;
