@@ -135,12 +135,42 @@ impl Sim {
         Ok(())
     }
 
-    /// The checks every run must pass: agreement, safety, no honest equivocation; and, if
-    /// `finality`, every duty certified with the truth.
+    /// Every honest engine that is up has the same health view of every slot (state, since
+    /// when, latest verdict, miss and invalid counts; the evidence ids may differ: each node
+    /// records the first certificate it got for a duty).
+    pub fn check_health_agrees(&self) -> Result<(), String> {
+        let fx = fixture();
+        let view = |n: &HonestNode, s: u16| {
+            n.engine
+                .as_ref()
+                .and_then(|e| e.health().slot(&fx.slot(s)))
+                .map(|h| (h.state(), h.since(), h.latest(), h.misses(), h.invalids()))
+        };
+        let up = self.up();
+        let Some((first, n0)) = up.first() else {
+            return Ok(());
+        };
+        for (v, n) in &up {
+            for s in self.scenario.slots() {
+                if view(n, s) != view(n0, s) {
+                    return Err(format!(
+                        "verifiers {first} and {v} see slot {s} differently: {:?} vs {:?}",
+                        view(n0, s),
+                        view(n, s)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The checks every run must pass: agreement (certificates and health), safety, no honest
+    /// equivocation; and, if `finality`, every duty certified with the truth.
     pub fn check(&self, finality: bool) -> Result<(), String> {
         self.check_converged()?;
         self.check_safe()?;
         self.check_no_honest_equivocation()?;
+        self.check_health_agrees()?;
         if finality {
             self.check_final()?;
         }

@@ -22,8 +22,10 @@
 mod actors;
 mod check;
 pub mod fixture;
+mod gossip;
 mod net;
 pub mod node;
+mod outputs;
 mod restart;
 pub mod scenario;
 pub mod seeds;

@@ -4,16 +4,14 @@
 
 use crate::fixture::{fixture, Fixture};
 use crate::net::{Net, SimMillis};
-use crate::node::{
-    engine_time, message_id, ByzantineNode, HonestNode, NodeKind, SimHandles, SimMsg, SimReply,
-};
+use crate::node::{ByzantineNode, HonestNode, NodeKind, SimReply};
 use crate::scenario::{Role, Scenario, TICK_MS};
 use proofmesh_proto::{
     AttestationBatch, ContentId, GossipMessage, Period, QuorumCertificate, VerifierIndex,
-    VerifierMember, VerifierSet, WireMessage,
+    VerifierMember, VerifierSet,
 };
-use proofmesh_verifier::engine::{Input, JobId, Note, Output, Restored};
-use proofmesh_verifier::intake::{verify_checked, GossipAction, IntakeError, VerifiedProof};
+use proofmesh_verifier::engine::{Input, JobId, Restored};
+use proofmesh_verifier::intake::{IntakeError, VerifiedProof};
 use proofmesh_verifier::VerifierKeypair;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -341,210 +339,6 @@ impl Sim {
         }
     }
 
-    /// Feeds one input to verifier `v`'s engine (if it is up) and carries out the outputs.
-    pub(crate) fn step(&mut self, v: usize, input: Input<SimHandles>) {
-        let now = engine_time(self.now);
-        let Some(engine) = self.honest_mut(v).and_then(|n| n.engine.as_mut()) else {
-            return;
-        };
-        let out = engine.on(input, now);
-        self.carry_out(v, out);
-    }
-
-    /// Carries out a step's outputs in order, as the node's router does.
-    pub(crate) fn carry_out(&mut self, v: usize, outputs: Vec<Output<SimHandles>>) {
-        for out in outputs {
-            if !self.honest(v).is_some_and(HonestNode::is_up) {
-                // Crashed in the middle of the step (torn): nothing else leaves the node.
-                return;
-            }
-            match out {
-                Output::Persist(w) => {
-                    let Some(node) = self.honest_mut(v) else {
-                        return;
-                    };
-                    let index = node.index;
-                    for b in w.attestations.iter().filter(|b| b.verifier == index) {
-                        node.signed
-                            .entry(b.period)
-                            .or_default()
-                            .insert(b.content_id());
-                    }
-                    if let Err(e) = node.store.apply(w) {
-                        let e = format!("verifier {v}'s store: {e}");
-                        self.violations.push(e);
-                    }
-                    if self.honest(v).is_some_and(|n| n.torn) {
-                        self.crash(v);
-                    }
-                }
-                Output::Report { msg, action } => {
-                    let kind = kind_of(&msg.message);
-                    if let Some(node) = self.honest_mut(v) {
-                        *node.reports.entry((kind, label(action))).or_insert(0) += 1;
-                    }
-                    if action == GossipAction::Accept {
-                        self.forward(v, &msg);
-                    }
-                }
-                Output::Verify { job, proofs } => {
-                    let (lo, hi) = self.scenario.net.verify_ms;
-                    let delay = self.rng.gen_range(lo..=hi.max(lo));
-                    let Some(node) = self.honest_mut(v) else {
-                        return;
-                    };
-                    let results = verify_checked(&node.keys, &proofs, &mut node.verify_rng);
-                    let life = node.life;
-                    self.at(
-                        self.now + delay,
-                        Event::Verified {
-                            node: v,
-                            life,
-                            job,
-                            results,
-                        },
-                    );
-                }
-                Output::Publish(m) => self.publish(v, m),
-                Output::Health { snapshot, .. } => {
-                    if let Some(node) = self.honest_mut(v) {
-                        node.health = Some(snapshot);
-                    }
-                }
-                Output::RequestSync { peer, from } => {
-                    if self.net.cut(v, peer) {
-                        continue;
-                    }
-                    let life = self.honest(v).map_or(0, |n| n.life);
-                    let d = self.net.latency(v, peer, &mut self.rng);
-                    self.at(
-                        self.now + d,
-                        Event::SyncRequest {
-                            to: peer,
-                            reply: SimReply { to: v, life },
-                            from,
-                        },
-                    );
-                }
-                Output::AnswerSync { reply, batches } => {
-                    if self.net.cut(v, reply.to) {
-                        continue;
-                    }
-                    let d = self.net.latency(v, reply.to, &mut self.rng);
-                    self.at(
-                        self.now + d,
-                        Event::SyncAnswer {
-                            to: reply.to,
-                            life: reply.life,
-                            batches,
-                        },
-                    );
-                }
-                Output::Note(n) => {
-                    if matches!(n, Note::Equivocation { .. }) {
-                        if let Some(node) = self.honest_mut(v) {
-                            node.equivocations.push(n);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// `node` publishes `message` to every peer.
-    pub(crate) fn publish(&mut self, node: usize, message: GossipMessage) {
-        let targets: Vec<usize> = (0..self.nodes.len()).filter(|&u| u != node).collect();
-        self.publish_to(node, message, &targets);
-    }
-
-    /// `node` publishes `message` to `targets` only (an adversary choosing who hears what).
-    pub(crate) fn publish_to(&mut self, node: usize, message: GossipMessage, targets: &[usize]) {
-        let id = message_id(&message);
-        self.net.first_sight(node, id, self.now);
-        let message = Arc::new(message);
-        if matches!(
-            *message,
-            GossipMessage::Certificate(_) | GossipMessage::Attestation(_)
-        ) {
-            self.published.push(Published {
-                at: self.now,
-                node,
-                message: Arc::clone(&message),
-            });
-        }
-        for &to in targets {
-            self.send(node, to, id, &message);
-        }
-    }
-
-    /// An accepted message goes on to every peer but the one it came from.
-    fn forward(&mut self, v: usize, msg: &SimMsg) {
-        for to in 0..self.nodes.len() {
-            if to != v && to != msg.from {
-                self.send(v, to, msg.id, &msg.message);
-            }
-        }
-    }
-
-    fn send(&mut self, from: usize, to: usize, id: ContentId, message: &Arc<GossipMessage>) {
-        if self.net.cut(from, to) {
-            return;
-        }
-        let copies = 1 + usize::from(self.net.duplicated(&mut self.rng));
-        for _ in 0..copies {
-            if let Some(d) = self.net.delivery(from, to, &mut self.rng) {
-                self.at(
-                    self.now + d,
-                    Event::Deliver {
-                        to,
-                        from,
-                        id,
-                        message: Arc::clone(message),
-                    },
-                );
-            }
-        }
-    }
-
-    fn deliver(&mut self, to: usize, from: usize, id: ContentId, message: Arc<GossipMessage>) {
-        let up = match &self.nodes[to] {
-            NodeKind::Honest(n) => n.is_up(),
-            // Adversaries and provers take messages in and forward nothing.
-            NodeKind::Byzantine(_) | NodeKind::Provider => return,
-        };
-        if !up || !self.net.first_sight(to, id, self.now) {
-            return;
-        }
-        let copy = (*message).clone();
-        self.step(
-            to,
-            Input::Gossip {
-                msg: SimMsg { id, from, message },
-                message: copy,
-            },
-        );
-    }
-
-    fn heal(&mut self, i: usize) {
-        let p = self.scenario.partitions[i].clone();
-        self.net.heal(&p);
-        let honest: Vec<usize> = self.honest_ids().collect();
-        for &a in p.side.iter().filter(|a| honest.contains(a)) {
-            for &b in honest.iter().filter(|b| !p.side.contains(b)) {
-                self.connected(a, b);
-            }
-        }
-    }
-
-    /// A new connection between `a` and `b`: each asks the other for what it missed.
-    pub(crate) fn connected(&mut self, a: usize, b: usize) {
-        if self.net.cut(a, b) {
-            return;
-        }
-        self.step(a, Input::PeerConnected(b));
-        self.step(b, Input::PeerConnected(a));
-    }
-
     /// Indices of the honest verifiers.
     pub fn honest_ids(&self) -> impl Iterator<Item = usize> + '_ {
         self.nodes
@@ -603,24 +397,5 @@ impl Sim {
             }
         }
         all
-    }
-}
-
-fn kind_of(m: &GossipMessage) -> &'static str {
-    match m {
-        GossipMessage::Announce(_) => "announce",
-        GossipMessage::Assign(_) => "assign",
-        GossipMessage::Proof(_) => "proof",
-        GossipMessage::Attestation(_) => "attestation",
-        GossipMessage::Certificate(_) => "certificate",
-        GossipMessage::Repair(_) => "repair",
-    }
-}
-
-fn label(a: GossipAction) -> &'static str {
-    match a {
-        GossipAction::Accept => "accept",
-        GossipAction::Reject => "reject",
-        GossipAction::Ignore => "ignore",
     }
 }

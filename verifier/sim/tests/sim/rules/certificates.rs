@@ -1,0 +1,129 @@
+//! Certificates: formed when every member is in or at the settle, replaced only by a
+//! better one (more signers, then the smaller id), whatever the order they arrive in.
+
+use super::*;
+
+/// Certificates for slot 0 of period 0 (every slot Valid) signed by `signers`, of the 7-member
+/// set (quorum 5).
+fn certificate(set: &VerifierSet, signers: &[usize]) -> QuorumCertificate {
+    let mut pool = AttestationPool::new();
+    for &s in signers {
+        pool.insert(batch(s, 0, &[Verdict::Valid; 4]), set).unwrap();
+    }
+    pool.certificates(Period(0), set)
+        .into_iter()
+        .find(|c| c.entry.slot.index == 0)
+        .unwrap()
+}
+
+#[test]
+fn better_certificate_replaces_the_held_one_in_any_order() {
+    let fx = fixture();
+    let set = verifier_set(&[1; 7]);
+    let five_a = certificate(&set, &[1, 2, 3, 4, 5]);
+    let five_b = certificate(&set, &[2, 3, 4, 5, 6]);
+    let six = certificate(&set, &[1, 2, 3, 4, 5, 6]);
+    let (small, large) = if five_a.content_id() < five_b.content_id() {
+        (five_a.clone(), five_b.clone())
+    } else {
+        (five_b.clone(), five_a.clone())
+    };
+    let key = (Period(0), fx.slot(0));
+    let orders = [
+        vec![large.clone(), small.clone(), six.clone()],
+        vec![six.clone(), small.clone(), large.clone()],
+        vec![small.clone(), six.clone(), large.clone()],
+    ];
+    for order in orders {
+        let mut e = Solo::new(7);
+        e.registry(at(0, 100));
+        let mut held = None;
+        for c in order {
+            let better = match &held {
+                None => true,
+                Some(h) if h == &six => false,
+                Some(_) => c == six || c == small,
+            };
+            let out = e.gossip(GossipMessage::Certificate(c.clone()), at(1, 5_000));
+            let want = if better {
+                GossipAction::Accept
+            } else {
+                GossipAction::Ignore
+            };
+            assert_eq!(action(&out), Some(want));
+            assert_eq!(
+                persisted(&out).is_some_and(|w| w.certificates.len() == 1),
+                better,
+                "an accepted certificate is written"
+            );
+            if better {
+                held = Some(c);
+            }
+            assert_eq!(
+                e.engine.certified().get(&key),
+                held.as_ref().map(|c| c.content_id()).as_ref()
+            );
+        }
+        assert_eq!(e.engine.certified().get(&key), Some(&six.content_id()));
+    }
+    // Fewer signers than a quorum is the sender's fault.
+    let mut e = Solo::new(7);
+    let mut short = six.clone();
+    short.signers = proofmesh_proto::SignerBitfield::new();
+    assert_eq!(
+        action(&e.gossip(GossipMessage::Certificate(short), at(1, 5_000))),
+        Some(GossipAction::Reject)
+    );
+    let _ = e.set;
+}
+
+#[test]
+fn certificates_wait_for_every_member_or_the_settle() {
+    let mut e = Solo::new(4);
+    e.registry(at(0, 100));
+    let out = e.prove(0, &all_valid(), at(0, 2_000));
+    let _ = e.verify(&out, at(0, 2_100));
+    assert!(sealed(&e.tick(at(0, 2_200))).is_some());
+    // Two more members: a quorum (3 of 4), but not every member and not settled: no certificate.
+    for s in [1, 2] {
+        let out = e.gossip(
+            GossipMessage::Attestation(batch(s, 0, &[Verdict::Valid; 4])),
+            at(0, 3_000),
+        );
+        assert_eq!(action(&out), Some(GossipAction::Accept));
+        assert!(published_certificates(&out).is_empty());
+    }
+    assert!(published_certificates(&e.tick(at(1, 3_500))).is_empty());
+    // Settled (deadline + 1 s): certificates from the quorum.
+    let out = e.tick(at(1, 4_000));
+    let certs = published_certificates(&out);
+    assert_eq!(certs.len(), 4);
+    assert!(certs.iter().all(|c| c.signers.len() == 3));
+    let first = e.engine.certified();
+    // The last member's batch: better certificates (4 signers) replace them, and go out.
+    let out = e.gossip(
+        GossipMessage::Attestation(batch(3, 0, &[Verdict::Valid; 4])),
+        at(1, 4_200),
+    );
+    let certs = published_certificates(&out);
+    assert_eq!(certs.len(), 4);
+    assert!(certs.iter().all(|c| c.signers.len() == 4));
+    assert_eq!(persisted(&out).map(|w| w.certificates.len()), Some(4));
+    assert!(e.engine.certified().iter().all(|(k, id)| first[k] != *id));
+}
+
+#[test]
+fn every_member_in_certifies_before_the_settle() {
+    let mut e = Solo::new(2);
+    e.registry(at(0, 100));
+    let out = e.prove(0, &all_valid(), at(0, 2_000));
+    let _ = e.verify(&out, at(0, 2_100));
+    assert!(sealed(&e.tick(at(0, 2_200))).is_some());
+    let out = e.gossip(
+        GossipMessage::Attestation(batch(1, 0, &[Verdict::Valid; 4])),
+        at(0, 2_400),
+    );
+    let certs = published_certificates(&out);
+    assert_eq!(certs.len(), 4, "both members in: certified at once");
+    assert!(certs.iter().all(|c| c.entry.verdict == Verdict::Valid));
+}
