@@ -1,0 +1,381 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! A late verifier two hops from the prover learns the dataset from the prover's periodic
+//! re-announcement, forwarded by the verifier in between, and then verifies its proofs.
+//!
+//! Topology (real `proofmesh node` processes on 127.0.0.1, port 0, a temp dir):
+//!
+//! ```text
+//!   prover P ──── verifier A ──── verifier B (started one period after A learnt the dataset)
+//! ```
+//!
+//! P dials A (its only bootstrap peer) and B dials A (its only bootstrap peer). P listens on
+//! no address at all, so neither A's Kademlia table nor anything A gossips can give B an
+//! address to dial P at: the topology stays two hops, and the test checks it (B's
+//! `proofmesh_peers` is 1 throughout). A learns the dataset when P first announces it; every
+//! later copy of that announcement is a record A already holds. The engine answers such a
+//! copy Accept (`verifier/src/engine/registry.rs`), so gossipsub forwards the re-announcement
+//! to B; were it Ignore, B would never learn the dataset and would ignore every proof for it.
+//!
+//! The same announcement bytes have the same gossip message id, so A's duplicate cache (45 s,
+//! `p2p/behaviour.rs`) drops P's re-announcements until it expires: B learns the dataset
+//! about 45 s after A did, whatever the period. Asserted through gRPC (B's `ListDatasets`,
+//! `GetSlot`, `GetCertificate`) and B's metrics, never through log lines.
+
+mod common;
+
+use common::*;
+use proofmesh_node::devnet::{generate, DevnetOptions, Layout};
+use proofmesh_proto::wire::pb;
+use proofmesh_proto::wire::pb::health_service_client::HealthServiceClient;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tonic::transport::Channel;
+
+const PERIOD_SECS: u64 = 6;
+const TIMEOUT_SECS: u64 = 3;
+/// K + M of the dataset.
+const SLOTS: u32 = 3;
+const POLL: Duration = Duration::from_millis(500);
+/// A's duplicate cache (45 s) plus two periods and slack.
+const LEARN_TIMEOUT: Duration = Duration::from_secs(45 + 2 * PERIOD_SECS + 15);
+
+fn options(dir: &Path) -> DevnetOptions {
+    DevnetOptions {
+        dir: dir.to_path_buf(),
+        binary: PathBuf::from(env!("CARGO_BIN_EXE_proofmesh")),
+        verifiers: 2,
+        provers: 1,
+        data_slots: 2,
+        parity_slots: 1,
+        blocks_per_slot: 2,
+        samples: 2,
+        period_secs: PERIOD_SECS,
+        timeout_secs: TIMEOUT_SECS,
+        proof_probability: 1,
+        kill_slot: None,
+        invalid_slot: None,
+        crash_verifier: None,
+        periods: None,
+        seed: 7,
+        grpc_port: 0,
+    }
+}
+
+/// The `[network]` section every node shares.
+fn network(layout: &Layout, opts: &DevnetOptions, genesis: u64) -> String {
+    format!(
+        "\n[network]\ngenesis = {genesis}\nperiod_secs = {PERIOD_SECS}\ntimeout_secs = {TIMEOUT_SECS}\nentropy = \"dev\"\nentropy_seed = {:?}\nverifying_keys = [{:?}]\nverifier_set = {:?}\nmiss_budget = 2\n",
+        opts.entropy_seed(),
+        s(&layout.dir.join("keys").join("verifying.key")),
+        s(&layout.dir.join("verifiers.toml")),
+    )
+}
+
+fn p2p(listen: &[&str], bootstrap: &[String]) -> String {
+    format!(
+        "\n[p2p]\nidentity_key = \"node.key\"\nlisten = {listen:?}\nbootstrap = {bootstrap:?}\n"
+    )
+}
+
+/// `node.toml` of verifier `i`, bootstrapping from `bootstrap` only.
+fn verifier_config(
+    layout: &Layout,
+    opts: &DevnetOptions,
+    i: usize,
+    genesis: u64,
+    metrics: &str,
+    bootstrap: &[String],
+) -> PathBuf {
+    let text = format!(
+        "role = \"verifier\"\ndata_dir = \"data\"\ngrpc_addr = \"127.0.0.1:0\"\nmetrics_addr = {metrics:?}\n{}{}\n[verifier]\nbls_key = \"verifier.key\"\nbatch_size = 64\nbatch_delay_ms = 100\n",
+        p2p(&["/ip4/127.0.0.1/tcp/0"], bootstrap),
+        network(layout, opts, genesis),
+    );
+    let path = layout.verifiers[i].join("node.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `node.toml` of the prover: it holds and proves every slot, announces the dataset, dials
+/// `bootstrap` and listens nowhere (so nobody can learn an address to dial it at).
+fn prover_config(
+    layout: &Layout,
+    opts: &DevnetOptions,
+    genesis: u64,
+    bootstrap: &[String],
+) -> PathBuf {
+    let files: Vec<&str> = layout.slot_files.iter().map(|p| s(p)).collect();
+    let text = format!(
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = {files:?}\nhold = {:?}\ndata_slots = {}\nparity_slots = {}\nproof_probability = 1\nannounce = true\n",
+        p2p(&[], bootstrap),
+        network(layout, opts, genesis),
+        s(&layout.dir.join("keys").join("proving.key")),
+        layout.holdings[0],
+        opts.data_slots,
+        opts.parity_slots,
+    );
+    let path = layout.provers[0].join("node.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn start_node(config: &Path, dir: &Path, name: &str) -> Spawned {
+    let mut cmd = proofmesh_command();
+    cmd.args(["node", "--config", s(config)])
+        .env("RUST_LOG", "info,proofmesh_node=debug");
+    Spawned::start(cmd, dir, name)
+}
+
+/// A file the node writes once it is up (`p2p.addr`, `grpc.addr`), first line.
+fn wait_file(path: &Path, what: &str) -> String {
+    wait_for(
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        what,
+        || {
+            let text = std::fs::read_to_string(path).ok()?;
+            let line = text.lines().next()?.trim().to_owned();
+            (!line.is_empty()).then_some(line)
+        },
+    )
+}
+
+/// A free TCP port on 127.0.0.1 (for the metrics endpoint, which does not report its port).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn client(addr: &str) -> HealthServiceClient<Channel> {
+    HealthServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap_or_else(|e| panic!("gRPC {addr}: {e}"))
+}
+
+async fn datasets(client: &mut HealthServiceClient<Channel>) -> Vec<String> {
+    client
+        .list_datasets(pb::ListDatasetsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .datasets
+        .into_iter()
+        .map(|d| d.dataset_root)
+        .collect()
+}
+
+/// GET /metrics (plain TCP, HTTP/1.0).
+async fn scrape(addr: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return String::new();
+    };
+    let request = format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return String::new();
+    }
+    let mut body = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut body)).await;
+    body
+}
+
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|rest| rest.trim().parse().ok())
+}
+
+/// B's connected peers, from its metrics; panics if B is ever connected to more than A.
+async fn assert_b_only_peers_a(metrics: &str, b: &Spawned) {
+    let peers = metric(&scrape(metrics).await, "proofmesh_peers ");
+    assert!(
+        peers.is_none_or(|n| n <= 1.0),
+        "B has {peers:?} peers: it must be connected to A alone; B said:\n{}",
+        tail(&b.stderr(), 40)
+    );
+}
+
+/// A bounded wait: [`Deadline::tick`] sleeps one poll, or panics naming what it waited for
+/// once the timeout has passed (async, so the test's gRPC clients can be borrowed in the loop).
+struct Deadline {
+    at: Instant,
+    timeout: Duration,
+    what: &'static str,
+}
+
+impl Deadline {
+    fn new(timeout: Duration, what: &'static str) -> Self {
+        Self {
+            at: Instant::now() + timeout,
+            timeout,
+            what,
+        }
+    }
+
+    async fn tick(&self) {
+        assert!(
+            Instant::now() < self.at,
+            "timed out after {:?} waiting for {}",
+            self.timeout,
+            self.what
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_verifier_two_hops_from_the_prover_learns_the_dataset_and_accepts_its_proofs() {
+    let started = Instant::now();
+    let tmp = temp_dir();
+    let dir = std::fs::canonicalize(tmp.path()).unwrap();
+    let opts = options(&dir);
+    let layout = tokio::task::spawn_blocking({
+        let opts = opts.clone();
+        move || generate(&opts).unwrap()
+    })
+    .await
+    .unwrap();
+    let genesis = unix_now();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+
+    // A: no bootstrap peer.
+    let a_metrics = format!("127.0.0.1:{}", free_port());
+    let a_config = verifier_config(&layout, &opts, 0, genesis, &a_metrics, &[]);
+    let a = start_node(&a_config, &logs, "verifier-a");
+    let a_data = layout.verifiers[0].join("data");
+    let a_p2p = wait_file(&a_data.join("p2p.addr"), "A's p2p address");
+    let a_grpc = wait_file(&a_data.join("grpc.addr"), "A's gRPC address");
+    let mut a_client = client(&a_grpc).await;
+
+    // P: bootstrap A only.
+    let p_config = prover_config(&layout, &opts, genesis, std::slice::from_ref(&a_p2p));
+    let p = start_node(&p_config, &logs, "prover-p");
+
+    let deadline = Deadline::new(Duration::from_secs(60), "A to learn the dataset from P");
+    let root = loop {
+        if let Some(r) = datasets(&mut a_client).await.into_iter().next() {
+            break r;
+        }
+        deadline.tick().await;
+    };
+    let a_learnt = Instant::now();
+    // Late: B starts a full period after P's announcement reached A.
+    tokio::time::sleep(Duration::from_secs(PERIOD_SECS + 1)).await;
+
+    // B: bootstrap A only (P is not in it, and P has no address anyone could dial).
+    let b_metrics = format!("127.0.0.1:{}", free_port());
+    let b_config = verifier_config(
+        &layout,
+        &opts,
+        1,
+        genesis,
+        &b_metrics,
+        std::slice::from_ref(&a_p2p),
+    );
+    let b = start_node(&b_config, &logs, "verifier-b");
+    let b_data = layout.verifiers[1].join("data");
+    let b_grpc = wait_file(&b_data.join("grpc.addr"), "B's gRPC address");
+    let mut b_client = client(&b_grpc).await;
+    let deadline = Deadline::new(Duration::from_secs(20), "B to connect to A");
+    while metric(&scrape(&b_metrics).await, "proofmesh_peers ") != Some(1.0) {
+        deadline.tick().await;
+    }
+    assert!(
+        datasets(&mut b_client).await.is_empty(),
+        "B must join late: it knows the dataset before any re-announcement reached it"
+    );
+
+    // B learns the dataset from P's re-announcement, forwarded by A.
+    let b_start = Instant::now();
+    let deadline = Deadline::new(
+        LEARN_TIMEOUT,
+        "B to learn the dataset from P's re-announcement forwarded by A (is a known, valid \
+         DatasetAnnounce answered Accept?)",
+    );
+    loop {
+        assert_b_only_peers_a(&b_metrics, &b).await;
+        if datasets(&mut b_client).await.contains(&root) {
+            break;
+        }
+        deadline.tick().await;
+    }
+    eprintln!(
+        "B learnt the dataset {:?} after it started ({:?} after A)",
+        b_start.elapsed(),
+        a_learnt.elapsed()
+    );
+
+    // …and accepts P's proofs for it: a certified Valid verdict for every slot at B, with B
+    // among the signers (2 of 2 verifiers: no certificate forms without B's attestation).
+    let mut certified: Vec<Option<String>> = vec![None; SLOTS as usize];
+    let deadline = Deadline::new(
+        Duration::from_secs(4 * PERIOD_SECS + TIMEOUT_SECS + 10),
+        "B to certify a Valid verdict for every slot",
+    );
+    while certified.iter().any(Option::is_none) {
+        assert_b_only_peers_a(&b_metrics, &b).await;
+        for index in 0..SLOTS {
+            if certified[index as usize].is_some() {
+                continue;
+            }
+            let slot = b_client
+                .get_slot(pb::GetSlotRequest {
+                    dataset_root: root.clone(),
+                    slot_index: index,
+                    history: 100,
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            certified[index as usize] = slot
+                .history
+                .iter()
+                .find(|h| h.verdict == pb::Verdict::Valid as i32)
+                .map(|h| h.certificate_id.clone());
+        }
+        if certified.iter().any(Option::is_none) {
+            deadline.tick().await;
+        }
+    }
+    for id in certified.into_iter().flatten() {
+        let cert = b_client
+            .get_certificate(pb::GetCertificateRequest {
+                certificate_id: id.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(cert.dataset_root, root);
+        assert_eq!(cert.verdict, pb::Verdict::Valid as i32);
+        assert!(
+            cert.signers.contains(&1),
+            "certificate {id} at B is not signed by B (verifier 1): {:?}",
+            cert.signers
+        );
+    }
+    let b_scrape = scrape(&b_metrics).await;
+    let verified = metric(&b_scrape, "proofmesh_proofs_verified_total ").unwrap_or(0.0);
+    assert!(verified >= 1.0, "B verified no proof:\n{b_scrape}");
+    assert_eq!(
+        metric(&b_scrape, "proofmesh_peers "),
+        Some(1.0),
+        "B must be connected to A alone"
+    );
+    assert!(datasets(&mut a_client).await.contains(&root));
+    eprintln!(
+        "late joiner: {verified} proofs verified at B, {:?} in all",
+        started.elapsed()
+    );
+    drop((b, p, a));
+}
