@@ -168,3 +168,27 @@ pub enum AttestError {
         verifier: u16,
     },
 }
+
+impl AttestError {
+    /// The one gossip verdict for a batch, certificate or repair request refused with this
+    /// error: `Reject` (and a penalty) where the variant's doc puts the fault on the sender,
+    /// `Ignore` where the fault is local (our seed, our verifier set) and the sender may be
+    /// honest.
+    pub fn action(&self) -> crate::intake::GossipAction {
+        use crate::intake::GossipAction::{Ignore, Reject};
+        match self {
+            AttestError::ShortSeed { .. }
+            | AttestError::InvalidPublicKey { .. }
+            | AttestError::WrongVerifierSet { .. } => Ignore,
+            AttestError::UnsortedEntries { .. }
+            | AttestError::TooManyEntries { .. }
+            | AttestError::UnknownVerifier { .. }
+            | AttestError::MalformedSignature
+            | AttestError::BadSignature
+            | AttestError::NoSigners
+            | AttestError::NoQuorum { .. }
+            | AttestError::ProofCount { .. }
+            | AttestError::BadInclusionProof { .. } => Reject,
+        }
+    }
+}

@@ -78,7 +78,7 @@ impl<H: Handles> Engine<H> {
         }
         let outcome = match self.pool.insert(batch.clone(), &self.set) {
             Ok(o) => o,
-            Err(_) => return GossipAction::Reject,
+            Err(e) => return e.action(),
         };
         match outcome {
             InsertOutcome::Duplicate => return GossipAction::Ignore,
@@ -140,7 +140,7 @@ impl<H: Handles> Engine<H> {
                 self.keep_certificates(vec![verified], false, step);
                 GossipAction::Accept
             }
-            Err(_) => GossipAction::Reject,
+            Err(e) => e.action(),
         }
     }
 

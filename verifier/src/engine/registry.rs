@@ -40,7 +40,7 @@ impl<H: Handles> Engine<H> {
                         step.note(Note::RepairRequested(request.slot));
                         GossipAction::Accept
                     }
-                    Err(_) => GossipAction::Reject,
+                    Err(e) => e.action(),
                 };
                 ("repair", action)
             }
