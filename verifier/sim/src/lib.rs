@@ -36,6 +36,6 @@ pub use actors::opposite;
 pub use fixture::{fixture, Fixture, ProofKind};
 pub use net::SimMillis;
 pub use node::{HonestNode, SimHandles, SimMsg, SimReply};
-pub use scenario::{Adversary, Member, NetConfig, Partition, Restart, Role, Scenario};
+pub use scenario::{Adversary, Member, NetConfig, Partition, Restart, Role, Scenario, Stop};
 pub use seeds::run_seeds;
 pub use sim::{verifier_keypair, verifier_set, Published, Sim};

@@ -12,11 +12,10 @@ use std::collections::BTreeMap;
 /// Virtual milliseconds since genesis.
 pub type SimMillis = u64;
 
-/// Links, partitions and duplicate caches of `nodes` nodes, the first `verifiers` of which
-/// are verifiers (the rest provers).
+/// Links, partitions and duplicate caches of `nodes` nodes; those in `provers` are provers.
 pub(crate) struct Net {
     config: NetConfig,
-    verifiers: usize,
+    provers: std::ops::Range<usize>,
     base: Vec<Vec<u64>>,
     seen: Vec<BTreeMap<ContentId, SimMillis>>,
     /// Partitions in force.
@@ -28,7 +27,7 @@ pub(crate) struct Net {
 impl Net {
     pub(crate) fn new(
         config: NetConfig,
-        verifiers: usize,
+        provers: std::ops::Range<usize>,
         nodes: usize,
         unlinked: Vec<(usize, usize)>,
         rng: &mut ChaCha20Rng,
@@ -39,7 +38,7 @@ impl Net {
             .collect();
         Self {
             config,
-            verifiers,
+            provers,
             base,
             seen: vec![BTreeMap::new(); nodes],
             cuts: Vec::new(),
@@ -48,7 +47,7 @@ impl Net {
     }
 
     pub(crate) fn is_provider(&self, node: usize) -> bool {
-        node >= self.verifiers
+        self.provers.contains(&node)
     }
 
     /// Whether the link between `a` and `b` is down now.

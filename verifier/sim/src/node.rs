@@ -8,8 +8,8 @@ use proofmesh_proto::{
     ContentId, GossipMessage, Period, SlotId, VerifierIndex, VerifierSet, WireMessage,
 };
 use proofmesh_verifier::duty::PeriodClock;
-use proofmesh_verifier::engine::{Engine, Handles, Millis, Note, Output, Restored, Signer};
-use proofmesh_verifier::intake::{Intake, KeyRing, Registry};
+use proofmesh_verifier::engine::{Engine, Handles, JobId, Millis, Note, Output, Restored, Signer};
+use proofmesh_verifier::intake::{Intake, IntakeError, KeyRing, Registry, VerifiedProof};
 use proofmesh_verifier::{HealthState, VerifierKeypair};
 use rand_chacha::ChaCha20Rng;
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,10 +68,13 @@ pub fn clock(s: &Scenario) -> PeriodClock {
     PeriodClock::new(GENESIS_SECS, s.period_secs, s.timeout_secs)
 }
 
-/// An honest verifier: its engine (none while it is down), its store and what the checks need.
+/// An honest verifier (or observer): its engine (none while it is down), its store and what
+/// the checks need.
 pub struct HonestNode {
-    /// Its index in the set.
+    /// Its index in the set (meaningless for an observer).
     pub index: VerifierIndex,
+    /// Whether it signs (a member) or only follows (an observer).
+    pub signs: bool,
     keypair: VerifierKeypair,
     /// The running engine; `None` while down.
     pub engine: Option<Engine<SimHandles>>,
@@ -84,6 +87,9 @@ pub struct HonestNode {
     pub(crate) keys: KeyRing,
     /// Crash in the next step that writes (a torn step).
     pub(crate) torn: bool,
+    /// Results of the jobs in flight, by job, until they are fed back (dropped at a crash,
+    /// all fed back at once by a graceful stop).
+    pub(crate) inflight: BTreeMap<JobId, Vec<Result<VerifiedProof, IntakeError>>>,
     /// Every batch it ever signed (written to its store), by period: more than one id for a
     /// period is an honest equivocation.
     pub signed: BTreeMap<Period, BTreeSet<ContentId>>,
@@ -102,11 +108,13 @@ pub struct HonestNode {
 impl HonestNode {
     pub(crate) fn new(
         index: VerifierIndex,
+        signs: bool,
         keypair: VerifierKeypair,
         verify_rng: ChaCha20Rng,
     ) -> Self {
         Self {
             index,
+            signs,
             keypair,
             engine: None,
             store: Store::default(),
@@ -114,6 +122,7 @@ impl HonestNode {
             verify_rng,
             keys: crate::fixture::fixture().key_ring(),
             torn: false,
+            inflight: BTreeMap::new(),
             signed: BTreeMap::new(),
             health: None,
             equivocations: Vec::new(),
@@ -138,15 +147,15 @@ impl HonestNode {
             Box::new(fx.entropy()),
             fx.key_ring(),
         );
-        let signer = Signer {
+        let signer = self.signs.then(|| Signer {
             index: self.index,
             keypair: self.keypair.clone(),
-        };
+        });
         let (engine, out) = Engine::new(
             s.engine,
             intake,
             set.clone(),
-            Some(signer),
+            signer,
             HealthState::new(s.health),
             restored,
             engine_time(t),
@@ -163,6 +172,7 @@ impl HonestNode {
         self.engine = None;
         self.life += 1;
         self.torn = false;
+        self.inflight.clear();
     }
 
     /// Whether it is up.

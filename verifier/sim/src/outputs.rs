@@ -64,16 +64,9 @@ impl Sim {
                         return;
                     };
                     let results = verify_checked(&node.keys, &proofs, &mut node.verify_rng);
+                    node.inflight.insert(job, results);
                     let life = node.life;
-                    self.at(
-                        self.now + delay,
-                        Event::Verified {
-                            node: v,
-                            life,
-                            job,
-                            results,
-                        },
-                    );
+                    self.at(self.now + delay, Event::Verified { node: v, life, job });
                 }
                 Output::Publish(m) => self.publish(v, m),
                 Output::Health { snapshot, .. } => {

@@ -5,6 +5,7 @@
 use crate::node::{clock, engine_time, HonestNode};
 use crate::sim::Sim;
 use proofmesh_proto::Period;
+use proofmesh_verifier::engine::Input;
 
 impl Sim {
     /// Verifier `v` goes down now.
@@ -17,6 +18,28 @@ impl Sim {
         }
         node.crash();
         self.net.forget(v);
+    }
+
+    /// Verifier `v` stops as the node does on SIGTERM: intake stops (`Input::Flush`), every
+    /// job in flight is fed back, then the engine is dropped. Nothing may be left behind.
+    pub(crate) fn stop_gracefully(&mut self, v: usize) {
+        if !self.honest(v).is_some_and(HonestNode::is_up) {
+            return;
+        }
+        self.step(v, Input::Flush);
+        while let Some((job, results)) = self.honest_mut(v).and_then(|n| n.inflight.pop_first()) {
+            self.step(v, Input::Verified { job, results });
+        }
+        let backlog = self
+            .honest(v)
+            .and_then(|n| n.engine.as_ref())
+            .map(|e| e.backlog());
+        if backlog.is_some_and(|b| b != (0, 0)) {
+            self.violations.push(format!(
+                "verifier {v} stopped with proofs pending or jobs in flight: {backlog:?}"
+            ));
+        }
+        self.crash(v);
     }
 
     /// Verifier `v` comes back from its store, is checked, and reconnects to every peer.

@@ -123,8 +123,22 @@ pub struct Partition {
     pub providers: bool,
 }
 
-/// An honest verifier goes down at `down_ms` (its engine dropped, in-flight work and unsent
-/// messages lost) and comes back at `up_ms`, rebuilt from its store.
+/// How a verifier goes down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Killed between two steps: its engine, pending proofs, jobs in flight and duplicate
+    /// cache are gone; its store stays.
+    Crash,
+    /// Killed in the middle of the first step after the stop time that writes: the write is
+    /// durable, none of the step's other outputs (publications, verdicts) leave the node.
+    Torn,
+    /// Stopped as the node stops on SIGTERM: `Input::Flush`, then every job in flight is
+    /// awaited and fed back (the drain), then the engine is dropped.
+    Graceful,
+}
+
+/// An honest verifier goes down at `down_ms` and comes back at `up_ms`, rebuilt from its
+/// store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Restart {
     /// Verifier index.
@@ -133,9 +147,8 @@ pub struct Restart {
     pub down_ms: u64,
     /// Restart time, in virtual ms since genesis.
     pub up_ms: u64,
-    /// Crash in the middle of the first engine step after `down_ms` that writes: its write is
-    /// durable, none of its other outputs (publishes, verdicts) leave the node.
-    pub torn: bool,
+    /// How it goes down.
+    pub stop: Stop,
 }
 
 /// One simulation's set-up.
@@ -161,6 +174,9 @@ pub struct Scenario {
     pub partitions: Vec<Partition>,
     /// Restarts.
     pub restarts: Vec<Restart>,
+    /// Honest engines without a signing key (observers, not in the set), numbered after the
+    /// provers: they must end with the same certificates as the verifiers.
+    pub observers: usize,
     /// Verifiers that start late, with an empty store: `(verifier, virtual ms)`.
     pub joins: Vec<(usize, u64)>,
     /// Pairs of nodes with no direct link for the whole run (node numbers: verifiers by
@@ -188,6 +204,7 @@ impl Scenario {
             invalid: Vec::new(),
             partitions: Vec::new(),
             restarts: Vec::new(),
+            observers: 0,
             joins: Vec::new(),
             unlinked: Vec::new(),
             engine: EngineConfig {
@@ -223,6 +240,11 @@ impl Scenario {
     /// Slots of the dataset.
     pub fn slots(&self) -> impl Iterator<Item = u16> {
         0..SLOTS
+    }
+
+    /// Node number of observer `k` (after the verifiers and the provers).
+    pub fn observer_node(&self, k: usize) -> usize {
+        self.members.len() + crate::fixture::PROVIDERS + k
     }
 
     /// Node number of prover `j` (verifiers are numbered by their index).

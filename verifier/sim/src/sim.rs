@@ -5,13 +5,12 @@
 use crate::fixture::{fixture, Fixture};
 use crate::net::{Net, SimMillis};
 use crate::node::{ByzantineNode, HonestNode, NodeKind, SimReply};
-use crate::scenario::{Role, Scenario, TICK_MS};
+use crate::scenario::{Role, Scenario, Stop, TICK_MS};
 use proofmesh_proto::{
     AttestationBatch, ContentId, GossipMessage, Period, QuorumCertificate, VerifierIndex,
     VerifierMember, VerifierSet,
 };
 use proofmesh_verifier::engine::{Input, JobId, Restored};
-use proofmesh_verifier::intake::{IntakeError, VerifiedProof};
 use proofmesh_verifier::VerifierKeypair;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -31,12 +30,7 @@ pub(crate) enum Event {
         message: Arc<GossipMessage>,
     },
     /// A verification job comes back to the life of `node` that handed it out.
-    Verified {
-        node: usize,
-        life: u32,
-        job: JobId,
-        results: Vec<Result<VerifiedProof, IntakeError>>,
-    },
+    Verified { node: usize, life: u32, job: JobId },
     /// A sync request reaches `to`.
     SyncRequest {
         to: usize,
@@ -60,8 +54,8 @@ pub(crate) enum Event {
         period: Period,
         round: u32,
     },
-    /// A verifier goes down (torn: in the middle of its next writing step).
-    Crash { verifier: usize, torn: bool },
+    /// A verifier goes down.
+    Crash { verifier: usize, stop: Stop },
     /// A verifier comes back from its store.
     Recover { verifier: usize },
     /// Partition `i` of the scenario starts.
@@ -154,13 +148,15 @@ pub fn verifier_set(weights: &[u64]) -> VerifierSet {
 impl Sim {
     /// Sets up the nodes, the network and the schedule of `scenario` (nothing runs yet).
     pub fn new(scenario: Scenario) -> Self {
-        let fx: &Fixture = fixture();
+        // Built (setup, and the proofs the schedule needs) before anything is timed.
+        let _: &Fixture = fixture();
         let mut rng = ChaCha20Rng::seed_from_u64(scenario.seed);
         let verifiers = scenario.members.len();
-        let nodes_count = verifiers + crate::fixture::PROVIDERS;
+        let provers = verifiers..verifiers + crate::fixture::PROVIDERS;
+        let nodes_count = provers.end + scenario.observers;
         let net = Net::new(
             scenario.net,
-            verifiers,
+            provers,
             nodes_count,
             scenario.unlinked.clone(),
             &mut rng,
@@ -173,6 +169,7 @@ impl Sim {
             nodes.push(match m.role {
                 Role::Honest => NodeKind::Honest(Box::new(HonestNode::new(
                     index,
+                    true,
                     verifier_keypair(i),
                     ChaCha20Rng::seed_from_u64(rng.gen()),
                 ))),
@@ -186,7 +183,15 @@ impl Sim {
         for _ in 0..crate::fixture::PROVIDERS {
             nodes.push(NodeKind::Provider);
         }
-        let _ = fx;
+        for _ in 0..scenario.observers {
+            let i = nodes.len();
+            nodes.push(NodeKind::Honest(Box::new(HonestNode::new(
+                VerifierIndex(u16::MAX),
+                false,
+                verifier_keypair(i),
+                ChaCha20Rng::seed_from_u64(rng.gen()),
+            ))));
+        }
         let mut sim = Self {
             scenario,
             set,
@@ -226,7 +231,7 @@ impl Sim {
                 r.down_ms,
                 Event::Crash {
                     verifier: r.verifier,
-                    torn: r.torn,
+                    stop: r.stop,
                 },
             );
             self.at(
@@ -297,13 +302,12 @@ impl Sim {
                 id,
                 message,
             } => self.deliver(to, from, id, message),
-            Event::Verified {
-                node,
-                life,
-                job,
-                results,
-            } => {
-                if self.honest(node).is_some_and(|n| n.life == life) {
+            Event::Verified { node, life, job } => {
+                let results = self
+                    .honest_mut(node)
+                    .filter(|n| n.life == life)
+                    .and_then(|n| n.inflight.remove(&job));
+                if let Some(results) = results {
                     self.step(node, Input::Verified { job, results });
                 }
             }
@@ -321,15 +325,15 @@ impl Sim {
                 period,
                 round,
             } => self.adversary_acts(node, period, round),
-            Event::Crash { verifier, torn } => {
-                if let Some(n) = self.honest_mut(verifier) {
-                    if torn {
+            Event::Crash { verifier, stop } => match stop {
+                Stop::Crash => self.crash(verifier),
+                Stop::Torn => {
+                    if let Some(n) = self.honest_mut(verifier) {
                         n.torn = true;
-                    } else {
-                        self.crash(verifier);
                     }
                 }
-            }
+                Stop::Graceful => self.stop_gracefully(verifier),
+            },
             Event::Recover { verifier } => self.recover(verifier),
             Event::Cut(i) => {
                 let p = self.scenario.partitions[i].clone();

@@ -2,7 +2,7 @@
 //! crate's public signing API. Under 1/3 of the weight they never create or flip a final
 //! verdict, and the ≥ 2/3 honest weight finalises every duty whatever they do.
 
-use crate::honest::{rng, slot_faults};
+use crate::honest::{rng, slot_faults, tuning};
 use proofmesh_proto::{Period, VerifierIndex};
 use proofmesh_sim::{run_seeds, Adversary, Member, Role, Scenario, Sim};
 use rand::Rng;
@@ -55,6 +55,7 @@ fn byzantine_minority_never_creates_or_flips_a_verdict() {
         |seed| {
             let mut rng = rng(seed);
             let mut s = minority(seed, &mut rng);
+            tuning(&mut s, &mut rng);
             slot_faults(&mut s, &mut rng);
             assert!(3 * (s.total_weight() - s.honest_weight()) < s.total_weight());
             let mut sim = Sim::new(s);

@@ -19,6 +19,16 @@ pub(crate) fn slot_faults(s: &mut Scenario, rng: &mut ChaCha20Rng) {
     }
 }
 
+/// Random engine tuning and timing (job sizes and delays, settle, grace) and maybe an
+/// observer: the properties hold for any of them.
+pub(crate) fn tuning(s: &mut Scenario, rng: &mut ChaCha20Rng) {
+    s.engine.batch_size = rng.gen_range(1..=8);
+    s.engine.batch_delay_ms = rng.gen_range(0..=300);
+    s.engine.settle_secs = rng.gen_range(1..=2);
+    s.timeout_secs = rng.gen_range(1..=3);
+    s.observers = rng.gen_range(0..=1);
+}
+
 /// The scenario's own randomness (apart from the simulation's, which also comes from `seed`).
 pub(crate) fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed ^ 0x5ce7_a410)
@@ -29,6 +39,7 @@ fn honest_reliable_mesh_agrees_and_finalises() {
     run_seeds("honest_reliable_mesh_agrees_and_finalises", 6, |seed| {
         let mut rng = rng(seed);
         let mut s = Scenario::honest(seed, rng.gen_range(3..=6));
+        tuning(&mut s, &mut rng);
         slot_faults(&mut s, &mut rng);
         let mut sim = Sim::new(s);
         sim.run()?;
@@ -52,6 +63,7 @@ fn honest_lossy_mesh_agrees_and_finalises() {
             .collect();
         let mut s = Scenario::new(seed, members);
         s.net = NetConfig::random(&mut rng, 0.08);
+        tuning(&mut s, &mut rng);
         slot_faults(&mut s, &mut rng);
         if !s.invalid.is_empty() {
             s.net.provider_loss = 0.0;

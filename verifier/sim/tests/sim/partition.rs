@@ -2,7 +2,7 @@
 //! certifies); on heal both sides see a new connection, sync their batches and end with the
 //! same certificates.
 
-use crate::honest::rng;
+use crate::honest::{rng, tuning};
 use proofmesh_sim::{run_seeds, NetConfig, Partition, Scenario, Sim};
 use rand::Rng;
 
@@ -36,6 +36,7 @@ fn healed_partition_converges() {
         let n = rng.gen_range(4..=7);
         let mut s = Scenario::honest(seed, n);
         s.net = NetConfig::random(&mut rng, 0.02);
+        tuning(&mut s, &mut rng);
         let p = partition(&s, n, n / 2, &mut rng);
         s.partitions.push(p);
         let mut sim = Sim::new(s);

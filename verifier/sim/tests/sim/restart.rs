@@ -1,10 +1,11 @@
-//! Restarts: a verifier crashes (sometimes in the middle of a step, after its write and before
-//! anything else leaves it) and comes back from its store. Nothing it stored is lost (the
+//! Restarts: a verifier crashes (between steps, or in the middle of one: after its write and
+//! before anything else leaves it), or stops gracefully (flush and drain), and comes back from
+//! its store. Nothing it stored is lost (the
 //! harness checks the rebuilt engine against the store at every restart), it never signs a
 //! period twice, and the mesh converges.
 
-use crate::honest::{rng, slot_faults};
-use proofmesh_sim::{run_seeds, NetConfig, Restart, Scenario, Sim};
+use crate::honest::{rng, slot_faults, tuning};
+use proofmesh_sim::{run_seeds, NetConfig, Restart, Scenario, Sim, Stop};
 use rand::Rng;
 
 #[test]
@@ -14,6 +15,7 @@ fn restarts_lose_nothing_and_never_equivocate() {
         let n = rng.gen_range(4..=7);
         let mut s = Scenario::honest(seed, n);
         s.net = NetConfig::random(&mut rng, 0.02);
+        tuning(&mut s, &mut rng);
         // A short retention exercises pruning (and what a restart restores of it).
         s.engine.retention_periods = rng.gen_range(2..=8);
         slot_faults(&mut s, &mut rng);
@@ -37,7 +39,7 @@ fn restarts_lose_nothing_and_never_equivocate() {
                     verifier: v,
                     down_ms: down,
                     up_ms: up,
-                    torn: rng.gen_bool(0.5),
+                    stop: [Stop::Crash, Stop::Torn, Stop::Graceful][rng.gen_range(0..3)],
                 });
                 t = up + rng.gen_range(1_000..=8_000);
                 if t >= last {
