@@ -76,7 +76,7 @@ impl<H: Handles> Engine<H> {
         if held >= self.config.max_batches_per_signer {
             return GossipAction::Ignore;
         }
-        let outcome = match self.pool.insert(batch.clone(), &self.set) {
+        let outcome = match self.pool.insert(batch.clone(), self.sets.governing(period)) {
             Ok(o) => o,
             Err(e) => return e.action(),
         };
@@ -96,7 +96,7 @@ impl<H: Handles> Engine<H> {
 
     /// Forms certificates for `period` when it has settled or every member's batch is in.
     pub(super) fn certify_if_ready(&mut self, period: Period, step: &mut Step<H>) {
-        let members = self.set.members.len();
+        let members = self.sets.governing(period).members.len();
         let signers = self.batches.get(&period).map_or(0, HashMap::len);
         if self.settled.contains(&period) || signers >= members {
             self.certify(period, step);
@@ -107,7 +107,7 @@ impl<H: Handles> Engine<H> {
     pub(super) fn certify(&mut self, period: Period, step: &mut Step<H>) {
         let fresh: Vec<VerifiedCertificate> = self
             .pool
-            .verified_certificates(period, &self.set)
+            .verified_certificates(period, self.sets.governing(period))
             .into_iter()
             .filter(|c| self.improves(&(c.period, c.entry.slot), c))
             .collect();
@@ -135,7 +135,8 @@ impl<H: Handles> Engine<H> {
         if !self.improves(&(cert.period, cert.entry.slot), &cert) {
             return GossipAction::Ignore;
         }
-        match check_certificate(cert, &self.set) {
+        let period = cert.period;
+        match check_certificate(cert, self.sets.governing(period)) {
             Ok(verified) => {
                 self.keep_certificates(vec![verified], false, step);
                 GossipAction::Accept

@@ -77,6 +77,48 @@ impl Default for EngineConfig {
     }
 }
 
+/// The verifier sets by the period they take effect from: each period is governed by the last
+/// one that took effect at or before it (a pool needs one set per period, so a new set must
+/// not re-judge the batches and certificates of the periods before it).
+struct VerifierSets {
+    by_start: BTreeMap<Period, VerifierSet>,
+    /// The set the engine was built with, for periods before every set (which it refuses).
+    first: VerifierSet,
+}
+
+impl VerifierSets {
+    fn new(set: VerifierSet) -> Self {
+        Self {
+            by_start: BTreeMap::from([(set.effective_from, set.clone())]),
+            first: set,
+        }
+    }
+
+    fn insert(&mut self, set: VerifierSet) {
+        self.by_start.insert(set.effective_from, set);
+    }
+
+    fn latest(&self) -> &VerifierSet {
+        self.by_start.values().next_back().unwrap_or(&self.first)
+    }
+
+    /// The set governing `period` (for a period before every set, the first, which then
+    /// refuses it as `WrongVerifierSet`).
+    fn governing(&self, period: Period) -> &VerifierSet {
+        self.by_start
+            .range(..=period)
+            .next_back()
+            .map_or(&self.first, |(_, s)| s)
+    }
+
+    /// Drops the sets superseded before `keep` (they govern no kept period).
+    fn prune_before(&mut self, keep: Period) {
+        if let Some((&from, _)) = self.by_start.range(..=keep).next_back() {
+            self.by_start = self.by_start.split_off(&from);
+        }
+    }
+}
+
 /// One verification job in flight: the proofs and the messages to report when it returns.
 struct Job<M> {
     msgs: Vec<M>,
@@ -87,7 +129,7 @@ struct Job<M> {
 pub struct Engine<H: Handles> {
     config: EngineConfig,
     intake: Intake,
-    set: VerifierSet,
+    sets: VerifierSets,
     signer: Option<Signer>,
     pool: AttestationPool,
     health: HealthState,
@@ -139,7 +181,7 @@ impl<H: Handles> Engine<H> {
         let mut engine = Self {
             config,
             intake,
-            set,
+            sets: VerifierSets::new(set),
             signer,
             pool: AttestationPool::new(),
             health,
@@ -203,7 +245,9 @@ impl<H: Handles> Engine<H> {
                     effective_from: set.effective_from,
                     members: set.members.len(),
                 });
-                self.set = set;
+                // Periods before `effective_from` keep the set that governs them (their
+                // batches may still be arriving, their certificates still forming).
+                self.sets.insert(set);
             }
         }
         step.finish(&self.health)
@@ -238,9 +282,9 @@ impl<H: Handles> Engine<H> {
         (self.pending.len(), self.jobs.len())
     }
 
-    /// The verifier set in force.
+    /// The latest verifier set (in force from its `effective_from`).
     pub fn verifier_set(&self) -> &VerifierSet {
-        &self.set
+        self.sets.latest()
     }
 
     /// First period kept in memory at `now_s`: the last `retention_periods`, but never a
@@ -289,7 +333,7 @@ impl<H: Handles> Engine<H> {
             let (period, verifier) = (b.period, b.verifier);
             // A store may hand a batch twice; only distinct ones count toward the cap.
             if matches!(
-                self.pool.insert(b, &self.set),
+                self.pool.insert(b, self.sets.governing(period)),
                 Ok(InsertOutcome::Inserted | InsertOutcome::Equivocation { .. })
             ) {
                 self.count_batch(period, verifier);

@@ -35,7 +35,8 @@ impl<H: Handles> Engine<H> {
             }
             GossipMessage::Certificate(cert) => ("certificate", self.on_certificate(cert, step)),
             GossipMessage::Repair(request) => {
-                let action = match verify_repair_request(&request, &self.set) {
+                let set = self.sets.governing(request.period);
+                let action = match verify_repair_request(&request, set) {
                     Ok(()) => {
                         step.note(Note::RepairRequested(request.slot));
                         GossipAction::Accept

@@ -80,6 +80,7 @@ impl<H: Handles> Engine<H> {
         self.sealed = self.sealed.split_off(&keep);
         self.certified.retain(|(p, _), _| *p >= keep);
         self.batches = self.batches.split_off(&keep);
+        self.sets.prune_before(keep);
         self.pruned_before = keep;
         step.writes.prune_before = Some(keep);
     }

@@ -127,3 +127,41 @@ fn every_member_in_certifies_before_the_settle() {
     assert_eq!(certs.len(), 4, "both members in: certified at once");
     assert!(certs.iter().all(|c| c.entry.verdict == Verdict::Valid));
 }
+
+#[test]
+fn a_new_verifier_set_applies_from_its_period_on() {
+    // A fifth member joins from period 2. Period 0 is still governed by the old set: its
+    // batches are still taken and it is still certified by 3 of the 4 old members.
+    let mut e = Solo::new(4);
+    e.registry(at(0, 100));
+    let out = e.prove(0, &all_valid(), at(0, 2_000));
+    let _ = e.verify(&out, at(0, 2_100));
+    assert!(sealed(&e.tick(at(0, 2_200))).is_some());
+    let mut next = verifier_set(&[1; 5]);
+    next.effective_from = Period(2);
+    e.engine.on(Input::VerifierSet(next.clone()), at(0, 2_300));
+    assert_eq!(e.engine.verifier_set(), &next);
+    for s in [1, 2] {
+        let out = e.gossip(
+            GossipMessage::Attestation(batch(s, 0, &[Verdict::Valid; 4])),
+            at(1, 1_000),
+        );
+        assert_eq!(action(&out), Some(GossipAction::Accept), "old member {s}");
+    }
+    let certs = published_certificates(&e.tick(at(1, 4_000)));
+    assert_eq!(certs.len(), 4, "period 0 certified at its settle");
+    assert!(certs
+        .iter()
+        .all(|c| proofmesh_verifier::verify_certificate(c, &e.set).is_ok()));
+    // The new member's batch for period 2 is taken; for period 1 it is not a member.
+    let out = e.gossip(
+        GossipMessage::Attestation(batch(4, 2, &[Verdict::Valid; 4])),
+        at(1, 4_100),
+    );
+    assert_eq!(action(&out), Some(GossipAction::Accept));
+    let out = e.gossip(
+        GossipMessage::Attestation(batch(4, 1, &[Verdict::Valid; 4])),
+        at(1, 4_100),
+    );
+    assert_eq!(action(&out), Some(GossipAction::Reject));
+}
