@@ -8,6 +8,7 @@ pub mod devnet;
 pub mod gpu;
 pub mod grpc;
 pub mod keys;
+mod launch;
 pub mod metrics;
 pub mod p2p;
 pub mod prover_node;

@@ -1,0 +1,85 @@
+//! The prover launcher: loads the proving key and the slot files (off the async workers),
+//! optionally moves the MSMs to a GPU, and spawns the prover role; gossip that reaches a
+//! prover is drained with Ignore.
+
+use super::NodeContext;
+use crate::keys::ProviderSigner;
+use crate::p2p::{Inbound, P2pHandle, P2pInbound};
+use crate::prover_node::{ProverNode, ProverSetup};
+use crate::run::NodeError;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Starts the prover role.
+pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(), NodeError> {
+    let p = ctx
+        .config
+        .prover
+        .as_ref()
+        .ok_or_else(|| NodeError::Setup("role = \"prover\" needs [prover]".into()))?;
+    let vk = p.proving_key.with_file_name("verifying.key");
+    let (proving_key, slot_files) = (p.proving_key.clone(), p.slot_files.clone());
+    let loaded = tokio::task::spawn_blocking(move || {
+        let prover = proofmesh_prover::groth16::load_prover(&proving_key, &vk, None)?;
+        let slots = proofmesh_prover::dataset::open_slots(&slot_files)?;
+        Ok::<_, proofmesh_prover::ProverError>((prover, slots))
+    })
+    .await
+    .map_err(|e| NodeError::Setup(format!("loading the prover: {e}")))?;
+    let (prover, slots) = loaded.map_err(crate::prover_node::ProverNodeError::from)?;
+    let prover = if p.gpu {
+        tokio::task::block_in_place(|| crate::gpu::prover_on_gpu(prover))
+            .map_err(|e| NodeError::Setup(e.to_string()))?
+    } else {
+        prover
+    };
+    let setup = ProverSetup {
+        prover,
+        slots,
+        hold: p.hold.clone(),
+        withhold: ctx.testing.withhold.clone(),
+        invalid: ctx.testing.invalid.clone(),
+        data_slots: p.data_slots,
+        parity_slots: p.parity_slots,
+        proof_probability: p.proof_probability,
+        announce: p.announce,
+        signer: ProviderSigner::load(&p.provider_key)?,
+    };
+    let node = tokio::task::block_in_place(|| {
+        ProverNode::new(setup, ctx.clock, (ctx.entropy)(), ctx.p2p.clone())
+    })?;
+    ctx.roles
+        .spawn(drain(inbound.proofs, ctx.p2p.clone(), ctx.shutdown.clone()));
+    ctx.roles.spawn(drain(
+        inbound.control,
+        ctx.p2p.clone(),
+        ctx.shutdown.clone(),
+    ));
+    let guard = ctx.shutdown.clone().drop_guard();
+    let token = ctx.shutdown.clone();
+    ctx.roles.spawn(async move {
+        let _guard = guard;
+        node.run(token).await;
+    });
+    Ok(())
+}
+
+/// A prover judges no gossip: anything that reaches it is ignored (not forwarded, no penalty).
+async fn drain(mut rx: mpsc::Receiver<Inbound>, p2p: P2pHandle, shutdown: CancellationToken) {
+    loop {
+        let msg = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break,
+            m = rx.recv() => m,
+        };
+        match msg {
+            Some(Inbound::Gossip { msg, .. }) => {
+                let _ = p2p
+                    .report(msg, proofmesh_verifier::intake::GossipAction::Ignore)
+                    .await;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+}
