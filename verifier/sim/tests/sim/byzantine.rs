@@ -51,7 +51,7 @@ fn minority(seed: u64, rng: &mut ChaCha20Rng) -> Scenario {
 fn byzantine_minority_never_creates_or_flips_a_verdict() {
     run_seeds(
         "byzantine_minority_never_creates_or_flips_a_verdict",
-        12,
+        20,
         |seed| {
             let mut rng = rng(seed);
             let mut s = minority(seed, &mut rng);
@@ -69,7 +69,7 @@ fn byzantine_minority_never_creates_or_flips_a_verdict() {
 fn exactly_two_thirds_honest_still_finalises() {
     // One third byzantine (not under it): the honest two thirds are exactly a quorum, so every
     // honest batch is needed; the byzantine third cannot reach a quorum with anyone honest.
-    run_seeds("exactly_two_thirds_honest_still_finalises", 6, |seed| {
+    run_seeds("exactly_two_thirds_honest_still_finalises", 8, |seed| {
         let mut rng = rng(seed);
         let n = if rng.gen_bool(0.5) { 3 } else { 6 };
         let members = (0..n)
@@ -124,7 +124,7 @@ fn silent_third_blocks_finality_but_nothing_wrong_is_certified() {
 fn equivocation_is_kept_as_evidence_by_every_honest_engine() {
     run_seeds(
         "equivocation_is_kept_as_evidence_by_every_honest_engine",
-        3,
+        5,
         |seed| {
             let mut rng = rng(seed);
             let n = rng.gen_range(4..=7);
@@ -169,7 +169,7 @@ fn equivocation_is_kept_as_evidence_by_every_honest_engine() {
 
 #[test]
 fn batch_spam_is_capped_per_signer_and_period() {
-    run_seeds("batch_spam_is_capped_per_signer_and_period", 3, |seed| {
+    run_seeds("batch_spam_is_capped_per_signer_and_period", 5, |seed| {
         let mut rng = rng(seed);
         let mut members = vec![
             Member {

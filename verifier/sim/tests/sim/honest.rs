@@ -36,7 +36,7 @@ pub(crate) fn rng(seed: u64) -> ChaCha20Rng {
 
 #[test]
 fn honest_reliable_mesh_agrees_and_finalises() {
-    run_seeds("honest_reliable_mesh_agrees_and_finalises", 6, |seed| {
+    run_seeds("honest_reliable_mesh_agrees_and_finalises", 10, |seed| {
         let mut rng = rng(seed);
         let mut s = Scenario::honest(seed, rng.gen_range(3..=6));
         tuning(&mut s, &mut rng);
@@ -52,7 +52,7 @@ fn honest_lossy_mesh_agrees_and_finalises() {
     // Loss on one link is healed by the other paths (every accepting node forwards). Weights
     // stay ≤ 1/3 each, so one unlucky node that misses a proof cannot block a quorum; invalid
     // proofs are never forwarded, so a scenario with one keeps the provers' links lossless.
-    run_seeds("honest_lossy_mesh_agrees_and_finalises", 8, |seed| {
+    run_seeds("honest_lossy_mesh_agrees_and_finalises", 12, |seed| {
         let mut rng = rng(seed);
         let n = rng.gen_range(5..=7);
         let members = (0..n)

@@ -31,7 +31,7 @@ fn partition(
 fn healed_partition_converges() {
     // Verifiers split in two (any sizes up to half): neither side may have a quorum while
     // cut. The provers reach both sides, so once healed every duty is certified Valid.
-    run_seeds("healed_partition_converges", 8, |seed| {
+    run_seeds("healed_partition_converges", 12, |seed| {
         let mut rng = rng(seed);
         let n = rng.gen_range(4..=7);
         let mut s = Scenario::honest(seed, n);
@@ -49,7 +49,7 @@ fn healed_partition_converges() {
 fn partition_cut_from_the_provers_converges() {
     // A side under 1/3 that also misses the proofs attests Missing while cut; the rest is a
     // quorum and certifies Valid; after the heal everyone holds the same certificates.
-    run_seeds("partition_cut_from_the_provers_converges", 4, |seed| {
+    run_seeds("partition_cut_from_the_provers_converges", 6, |seed| {
         let mut rng = rng(seed);
         let n = rng.gen_range(4..=7);
         let mut s = Scenario::honest(seed, n);

@@ -10,7 +10,7 @@ use rand::Rng;
 
 #[test]
 fn restarts_lose_nothing_and_never_equivocate() {
-    run_seeds("restarts_lose_nothing_and_never_equivocate", 8, |seed| {
+    run_seeds("restarts_lose_nothing_and_never_equivocate", 16, |seed| {
         let mut rng = rng(seed);
         let n = rng.gen_range(4..=7);
         let mut s = Scenario::honest(seed, n);

@@ -11,7 +11,7 @@ use rand::Rng;
 fn late_verifier_two_hops_from_every_prover_learns_the_dataset_and_attests() {
     run_seeds(
         "late_verifier_two_hops_from_every_prover_learns_the_dataset_and_attests",
-        3,
+        4,
         |seed| {
             let mut rng = rng(seed);
             let n = rng.gen_range(4..=6);
