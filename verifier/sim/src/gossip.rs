@@ -92,6 +92,7 @@ impl Sim {
     pub(crate) fn heal(&mut self, i: usize) {
         let p = self.scenario.partitions[i].clone();
         self.net.heal(&p);
+        self.trace(|| format!("partition {:?} heals", p.side));
         let honest: Vec<usize> = self.honest_ids().collect();
         for &a in p.side.iter().filter(|a| honest.contains(a)) {
             for &b in honest.iter().filter(|b| !p.side.contains(b)) {

@@ -18,6 +18,19 @@
 //! every certificate, byzantine signers under 1/3 of the weight never create or flip a final
 //! verdict, ≥ 2/3 honest weight finalises every duty, partitions heal, restarts lose nothing
 //! and never make an honest signer equivocate.
+//!
+//! ```no_run
+//! use proofmesh_sim::{Scenario, Sim};
+//! let mut scenario = Scenario::honest(7, 4); // seed 7, four honest verifiers
+//! scenario.withhold.push(1); // slot 1's holder sends nothing: certified Missing
+//! let mut sim = Sim::new(scenario);
+//! sim.run().unwrap(); // violations found while running (a restore that lost something, …)
+//! sim.check(true).unwrap(); // agreement, safety, no honest equivocation, finality
+//! ```
+//!
+//! A failing seed names itself; replay it, with the story of the run on stderr:
+//! `PROOFMESH_SIM_SEED=0x… PROOFMESH_SIM_TRACE=1 cargo test -p proofmesh-sim --test sim --
+//! NAME --nocapture`.
 
 mod actors;
 mod check;
@@ -38,4 +51,4 @@ pub use net::SimMillis;
 pub use node::{HonestNode, SimHandles, SimMsg, SimReply};
 pub use scenario::{Adversary, Member, NetConfig, Partition, Restart, Role, Scenario, Stop};
 pub use seeds::run_seeds;
-pub use sim::{verifier_keypair, verifier_set, Published, Sim};
+pub use sim::{verifier_keypair, verifier_set, Published, Sim, TRACE_VAR};

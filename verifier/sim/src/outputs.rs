@@ -30,6 +30,20 @@ impl Sim {
             }
             match out {
                 Output::Persist(w) => {
+                    for c in &w.certificates {
+                        self.trace(|| {
+                            format!(
+                                "{v} keeps certificate p{} s{} {:?} ({} signers)",
+                                c.period.0,
+                                c.entry.slot.index,
+                                c.entry.verdict,
+                                c.signers.len()
+                            )
+                        });
+                    }
+                    for h in &w.health {
+                        self.trace(|| format!("{v} health #{}: {:?}", h.sequence, h.effect));
+                    }
                     let Some(node) = self.honest_mut(v) else {
                         return;
                     };
@@ -104,6 +118,9 @@ impl Sim {
                     );
                 }
                 Output::Note(n) => {
+                    if matches!(n, Note::Sealed { .. } | Note::Equivocation { .. }) {
+                        self.trace(|| format!("{v} {n:?}"));
+                    }
                     if matches!(n, Note::Equivocation { .. }) {
                         if let Some(node) = self.honest_mut(v) {
                             node.equivocations.push(n);

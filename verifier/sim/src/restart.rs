@@ -18,6 +18,7 @@ impl Sim {
         }
         node.crash();
         self.net.forget(v);
+        self.trace(|| format!("{v} down"));
     }
 
     /// Verifier `v` stops as the node does on SIGTERM: intake stops (`Input::Flush`), every
@@ -61,6 +62,7 @@ impl Sim {
             self.violations
                 .push(format!("verifier {v} restarted from its store: {e}"));
         }
+        self.trace(|| format!("{v} up from its store"));
         self.carry_out(v, out);
         let peers: Vec<usize> = self
             .honest_ids()

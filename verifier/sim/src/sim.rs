@@ -115,6 +115,8 @@ pub struct Sim {
     pub(crate) violations: Vec<String>,
     /// Events handled.
     pub events: u64,
+    /// Whether notable events are printed as they happen (`PROOFMESH_SIM_TRACE` set).
+    trace: bool,
 }
 
 /// The BLS key of verifier `i` (any fixed derivation: the set is public, the seeds are not
@@ -145,7 +147,22 @@ pub fn verifier_set(weights: &[u64]) -> VerifierSet {
     }
 }
 
+/// Set to print a run's notable events (seals, certificates kept, health changes, crashes,
+/// partitions) to stderr: with `PROOFMESH_SIM_SEED`, the story of one failing seed.
+pub const TRACE_VAR: &str = "PROOFMESH_SIM_TRACE";
+
 impl Sim {
+    /// Prints one line of the trace (only when tracing).
+    #[allow(
+        clippy::print_stderr,
+        reason = "the trace is for a person replaying a seed"
+    )]
+    pub(crate) fn trace(&self, what: impl FnOnce() -> String) {
+        if self.trace {
+            eprintln!("[{:>6} ms] {}", self.now, what());
+        }
+    }
+
     /// Sets up the nodes, the network and the schedule of `scenario` (nothing runs yet).
     pub fn new(scenario: Scenario) -> Self {
         // Built (setup, and the proofs the schedule needs) before anything is timed.
@@ -204,6 +221,7 @@ impl Sim {
             published: Vec::new(),
             violations: Vec::new(),
             events: 0,
+            trace: std::env::var_os(TRACE_VAR).is_some(),
         };
         sim.schedule_all();
         sim
@@ -337,6 +355,7 @@ impl Sim {
             Event::Recover { verifier } => self.recover(verifier),
             Event::Cut(i) => {
                 let p = self.scenario.partitions[i].clone();
+                self.trace(|| format!("partition {:?} starts", p.side));
                 self.net.start_partition(p);
             }
             Event::Heal(i) => self.heal(i),

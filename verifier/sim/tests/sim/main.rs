@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod byzantine;
+mod chaos;
 mod honest;
 mod partition;
 mod restart;
