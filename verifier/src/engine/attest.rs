@@ -4,7 +4,7 @@
 
 use super::io::{HealthChange, Note, Output};
 use super::step::Step;
-use super::{Engine, Handles};
+use super::{Engine, Handles, Held};
 use crate::intake::GossipAction;
 use crate::quorum::{check_certificate, VerifiedBatch, VerifiedCertificate};
 use crate::{sign_batch, sign_repair_request, HealthEffect, HealthEvent, InsertOutcome};
@@ -117,10 +117,28 @@ impl<H: Handles> Engine<H> {
     /// Whether `cert` should replace what we hold for `key`: more signers, or as many with a
     /// smaller content id — a total order, so every node ends on the same certificate.
     pub(super) fn improves(&self, key: &(Period, SlotId), cert: &QuorumCertificate) -> bool {
-        self.certified.get(key).is_none_or(|(id, have)| {
+        self.certified.get(key).is_none_or(|held| {
             let n = cert.signers.len();
-            n > *have || (n == *have && cert.content_id() < *id)
+            n > held.signers || (n == held.signers && cert.content_id() < held.id)
         })
+    }
+
+    /// After a sync brought batches of `period`: re-publishes each certificate we hold that
+    /// our pool no longer rebuilds (one formed elsewhere, or before an equivocation came to
+    /// light). Peers whose pools match ours cannot rebuild it either, and the copies published
+    /// while we were cut off from them are lost: without this, two sides of a healed
+    /// partition can keep different certificates for good.
+    pub(super) fn reannounce(&mut self, period: Period, step: &mut Step<H>) {
+        for c in self.pool.certificates(period, self.sets.governing(period)) {
+            let Some(held) = self.certified.get(&(c.period, c.entry.slot)) else {
+                continue;
+            };
+            if held.id != c.content_id() {
+                step.push(Output::Publish(GossipMessage::Certificate(
+                    held.cert.clone(),
+                )));
+            }
+        }
     }
 
     pub(super) fn on_certificate(
@@ -132,7 +150,19 @@ impl<H: Handles> Engine<H> {
         if cert.period < self.pruned_before {
             return GossipAction::Ignore;
         }
-        if !self.improves(&(cert.period, cert.entry.slot), &cert) {
+        let key = (cert.period, cert.entry.slot);
+        if !self.improves(&key, &cert) {
+            // The sender holds a worse certificate than ours: it missed ours (a partition, a
+            // loss), so send ours again, once per worse certificate (unverified, so a forged
+            // one costs us one publication of a certificate the network already dedupes).
+            if let Some(held) = self.certified.get(&key) {
+                let id = cert.content_id();
+                if held.id != id && self.answered.entry(cert.period).or_default().insert(id) {
+                    step.push(Output::Publish(GossipMessage::Certificate(
+                        held.cert.clone(),
+                    )));
+                }
+            }
             return GossipAction::Ignore;
         }
         let period = cert.period;
@@ -187,7 +217,7 @@ impl<H: Handles> Engine<H> {
         self.apply_health(events, step);
         for c in certs {
             self.certified
-                .insert((c.period, c.entry.slot), (c.content_id(), c.signers.len()));
+                .insert((c.period, c.entry.slot), Held::new((*c).clone()));
             if publish {
                 step.push(Output::Publish(GossipMessage::Certificate((*c).clone())));
             }

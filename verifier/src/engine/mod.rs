@@ -13,8 +13,10 @@
 //! of the period was verified; attestation batches (per-signer cap, equivocation kept as
 //! evidence); certificates once every member's batch is in or the period has settled, replaced
 //! only by a better one (more signers, else the smaller id: a total order, so every node ends
-//! on the same certificate); slot claims that arrive before their dataset's announcement;
-//! health; restore after a restart.
+//! on the same certificate), and sent again when a peer shows a worse one or a sync shows that
+//! our pool no longer rebuilds it (so the best one reaches nodes that were cut off when it went
+//! out); slot claims that arrive before their dataset's announcement; health; restore after a
+//! restart.
 
 mod attest;
 mod io;
@@ -31,7 +33,7 @@ use proofmesh_proto::{
     ContentId, DatasetRoot, Period, QuorumCertificate, SlotAssign, SlotId, VerifierIndex,
     VerifierSet,
 };
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use step::Step;
 
 /// This node's attestation identity, when it is a member of the verifier set.
@@ -119,6 +121,23 @@ impl VerifierSets {
     }
 }
 
+/// The certificate held for one (period, slot), with its id and weight computed once.
+struct Held {
+    id: ContentId,
+    signers: usize,
+    cert: QuorumCertificate,
+}
+
+impl Held {
+    fn new(cert: QuorumCertificate) -> Self {
+        Self {
+            id: cert.content_id(),
+            signers: cert.signers.len(),
+            cert,
+        }
+    }
+}
+
 /// One verification job in flight: the proofs and the messages to report when it returns.
 struct Job<M> {
     msgs: Vec<M>,
@@ -144,8 +163,10 @@ pub struct Engine<H: Handles> {
     next_seal: Period,
     sealed: BTreeSet<Period>,
     settled: BTreeSet<Period>,
-    /// Per certified (period, slot): the held certificate's id and signer count.
-    certified: HashMap<(Period, SlotId), (ContentId, usize)>,
+    /// Per certified (period, slot): the certificate held.
+    certified: HashMap<(Period, SlotId), Held>,
+    /// Ids of worse certificates we answered by re-publishing ours, by period (once each).
+    answered: BTreeMap<Period, HashSet<ContentId>>,
     /// Batches held per period and signer.
     batches: BTreeMap<Period, HashMap<VerifierIndex, u32>>,
     pruned_before: Period,
@@ -195,6 +216,7 @@ impl<H: Handles> Engine<H> {
             sealed: BTreeSet::new(),
             settled: BTreeSet::new(),
             certified: HashMap::new(),
+            answered: BTreeMap::new(),
             batches: BTreeMap::new(),
             pruned_before: Period(0),
             orphan_claims: Vec::new(),
@@ -225,6 +247,7 @@ impl<H: Handles> Engine<H> {
                 }
                 for p in touched {
                     self.certify_if_ready(p, &mut step);
+                    self.reannounce(p, &mut step);
                 }
             }
             Input::SyncRequest { from, reply } => {
@@ -263,7 +286,7 @@ impl<H: Handles> Engine<H> {
     pub fn certified(&self) -> BTreeMap<(Period, SlotId), ContentId> {
         self.certified
             .iter()
-            .map(|(k, (id, _))| (*k, *id))
+            .map(|(k, held)| (*k, held.id))
             .collect()
     }
 
@@ -350,8 +373,7 @@ impl<H: Handles> Engine<H> {
                 });
             }
             if self.improves(&key, &c) {
-                self.certified
-                    .insert(key, (c.content_id(), c.signers.len()));
+                self.certified.insert(key, Held::new(c));
             }
         }
         // Replayed, not new: the changes are in the store already, so none is numbered or

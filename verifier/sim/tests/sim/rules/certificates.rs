@@ -165,3 +165,81 @@ fn a_new_verifier_set_applies_from_its_period_on() {
     );
     assert_eq!(action(&out), Some(GossipAction::Reject));
 }
+
+#[test]
+fn a_worse_certificate_is_answered_with_ours_once() {
+    let set = verifier_set(&[1; 7]);
+    let five_a = certificate(&set, &[1, 2, 3, 4, 5]);
+    let five_b = certificate(&set, &[2, 3, 4, 5, 6]);
+    let six = certificate(&set, &[1, 2, 3, 4, 5, 6]);
+    let mut e = Solo::new(7);
+    e.registry(at(0, 100));
+    let out = e.gossip(GossipMessage::Certificate(six.clone()), at(1, 5_000));
+    assert_eq!(action(&out), Some(GossipAction::Accept));
+    assert!(
+        published_certificates(&out).is_empty(),
+        "forwarded, not re-published"
+    );
+    // A peer holding a worse one missed ours: it gets ours again, once per worse certificate.
+    for worse in [&five_a, &five_b] {
+        let out = e.gossip(GossipMessage::Certificate(worse.clone()), at(1, 5_100));
+        assert_eq!(action(&out), Some(GossipAction::Ignore));
+        assert_eq!(published_certificates(&out), vec![six.clone()]);
+    }
+    let out = e.gossip(GossipMessage::Certificate(five_a), at(1, 5_200));
+    assert_eq!(action(&out), Some(GossipAction::Ignore));
+    assert!(published_certificates(&out).is_empty(), "answered already");
+    // Our own certificate coming back is not a worse one.
+    let out = e.gossip(GossipMessage::Certificate(six), at(1, 5_300));
+    assert!(published_certificates(&out).is_empty());
+}
+
+#[test]
+fn after_a_sync_certificates_the_pool_no_longer_rebuilds_are_published_again() {
+    // We hold a certificate signed by all four members; a sync then shows that member 3 also
+    // signed another verdict on slot 0. Our pool now rebuilds slot 0's certificate without
+    // member 3, so peers that synced the same batches cannot rebuild ours: we publish it.
+    let fx = fixture();
+    let mut e = Solo::new(4);
+    e.registry(at(0, 100));
+    let out = e.prove(0, &all_valid(), at(0, 2_000));
+    let _ = e.verify(&out, at(0, 2_100));
+    assert!(sealed(&e.tick(at(0, 2_200))).is_some());
+    let mut held = Vec::new();
+    for s in [1, 2, 3] {
+        let out = e.gossip(
+            GossipMessage::Attestation(batch(s, 0, &[Verdict::Valid; 4])),
+            at(0, 2_500),
+        );
+        held.extend(published_certificates(&out));
+    }
+    assert_eq!(held.len(), 4, "every member in: certified");
+    let slot0 = held
+        .iter()
+        .find(|c| c.entry.slot == fx.slot(0))
+        .unwrap()
+        .clone();
+    assert_eq!(slot0.signers.len(), 4);
+    let other = batch(
+        3,
+        0,
+        &[
+            Verdict::Missing,
+            Verdict::Valid,
+            Verdict::Valid,
+            Verdict::Valid,
+        ],
+    );
+    let out = e.engine.on(
+        Input::Synced {
+            batches: vec![other],
+        },
+        at(0, 3_000),
+    );
+    assert!(published_certificates(&out).contains(&slot0));
+    assert_eq!(
+        e.engine.certified().get(&(Period(0), fx.slot(0))),
+        Some(&slot0.content_id()),
+        "still the better certificate"
+    );
+}
