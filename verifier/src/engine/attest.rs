@@ -11,7 +11,7 @@ use crate::{sign_batch, sign_repair_request, HealthEffect, HealthEvent, InsertOu
 use proofmesh_proto::{
     AttestationBatch, GossipMessage, Period, QuorumCertificate, SlotId, Verdict, WireMessage,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 impl<H: Handles> Engine<H> {
     /// Signs and publishes our verdicts for `period` (once; never for a period this run did
@@ -104,36 +104,44 @@ impl<H: Handles> Engine<H> {
     }
 
     /// Keeps (and publishes) certificates of `period` that are new or better than ours.
+    /// Also notes, for each certificate we hold of the period, whether the pool rebuilds it.
     pub(super) fn certify(&mut self, period: Period, step: &mut Step<H>) {
-        let fresh: Vec<VerifiedCertificate> = self
+        let mut fresh: Vec<VerifiedCertificate> = Vec::new();
+        let mut rebuilt = HashSet::new();
+        for c in self
             .pool
             .verified_certificates(period, self.sets.governing(period))
+        {
+            rebuilt.insert(c.content_id());
+            if self.improves(&(c.period, c.entry.slot), &c) {
+                fresh.push(c);
+            }
+        }
+        for held in self
+            .certified
+            .get_mut(&period)
             .into_iter()
-            .filter(|c| self.improves(&(c.period, c.entry.slot), c))
-            .collect();
+            .flat_map(|s| s.values_mut())
+        {
+            held.rebuilt = rebuilt.contains(&held.id);
+        }
         self.keep_certificates(fresh, true, step);
     }
 
     /// Whether `cert` should replace what we hold for `key`: more signers, or as many with a
     /// smaller content id — a total order, so every node ends on the same certificate.
     pub(super) fn improves(&self, key: &(Period, SlotId), cert: &QuorumCertificate) -> bool {
-        self.certified.get(key).is_none_or(|held| {
+        self.held(key).is_none_or(|held| {
             let n = cert.signers.len();
             n > held.signers || (n == held.signers && cert.content_id() < held.id)
         })
     }
 
-    /// After a sync brought batches of `period`: re-publishes each certificate we hold that
-    /// our pool no longer rebuilds (one formed elsewhere, or before an equivocation came to
-    /// light). Peers whose pools match ours cannot rebuild it either, and the copies published
-    /// while we were cut off from them are lost: without this, two sides of a healed
-    /// partition can keep different certificates for good.
-    pub(super) fn reannounce(&mut self, period: Period, step: &mut Step<H>) {
-        for c in self.pool.certificates(period, self.sets.governing(period)) {
-            let Some(held) = self.certified.get(&(c.period, c.entry.slot)) else {
-                continue;
-            };
-            if held.id != c.content_id() {
+    /// Publishes again every certificate we hold for the periods `which` selects that our
+    /// pool does not rebuild (see `Held::rebuilt`), in (period, slot) order.
+    pub(super) fn reannounce(&self, which: impl Fn(Period) -> bool, step: &mut Step<H>) {
+        for (_, slots) in self.certified.iter().filter(|(p, _)| which(**p)) {
+            for held in slots.values().filter(|h| !h.rebuilt) {
                 step.push(Output::Publish(GossipMessage::Certificate(
                     held.cert.clone(),
                 )));
@@ -155,9 +163,14 @@ impl<H: Handles> Engine<H> {
             // The sender holds a worse certificate than ours: it missed ours (a partition, a
             // loss), so send ours again, once per worse certificate (unverified, so a forged
             // one costs us one publication of a certificate the network already dedupes).
-            if let Some(held) = self.certified.get(&key) {
-                let id = cert.content_id();
-                if held.id != id && self.answered.entry(cert.period).or_default().insert(id) {
+            let id = cert.content_id();
+            let ours = self
+                .certified
+                .get(&key.0)
+                .and_then(|s| s.get(&key.1))
+                .filter(|held| held.id != id);
+            if let Some(held) = ours {
+                if self.answered.entry(key.0).or_default().insert(id) {
                     step.push(Output::Publish(GossipMessage::Certificate(
                         held.cert.clone(),
                     )));
@@ -189,7 +202,7 @@ impl<H: Handles> Engine<H> {
         let mut events = Vec::new();
         for c in &certs {
             let key = (c.period, c.entry.slot);
-            if self.certified.contains_key(&key) {
+            if self.held(&key).is_some() {
                 continue;
             }
             if self
@@ -216,8 +229,7 @@ impl<H: Handles> Engine<H> {
         }
         self.apply_health(events, step);
         for c in certs {
-            self.certified
-                .insert((c.period, c.entry.slot), Held::new((*c).clone()));
+            self.hold((c.period, c.entry.slot), Held::new((*c).clone(), publish));
             if publish {
                 step.push(Output::Publish(GossipMessage::Certificate((*c).clone())));
             }

@@ -126,14 +126,20 @@ struct Held {
     id: ContentId,
     signers: usize,
     cert: QuorumCertificate,
+    /// Whether our pool, when it last formed the period's certificates, gave exactly this
+    /// one. A certificate it does not rebuild (formed elsewhere, or before an equivocation
+    /// came to light) cannot be rebuilt by peers holding the same batches either: only
+    /// gossip brings it to them, so we send it again when a peer may have missed it.
+    rebuilt: bool,
 }
 
 impl Held {
-    fn new(cert: QuorumCertificate) -> Self {
+    fn new(cert: QuorumCertificate, rebuilt: bool) -> Self {
         Self {
             id: cert.content_id(),
             signers: cert.signers.len(),
             cert,
+            rebuilt,
         }
     }
 }
@@ -163,8 +169,8 @@ pub struct Engine<H: Handles> {
     next_seal: Period,
     sealed: BTreeSet<Period>,
     settled: BTreeSet<Period>,
-    /// Per certified (period, slot): the certificate held.
-    certified: HashMap<(Period, SlotId), Held>,
+    /// Per certified period and slot: the certificate held.
+    certified: BTreeMap<Period, BTreeMap<SlotId, Held>>,
     /// Ids of worse certificates we answered by re-publishing ours, by period (once each).
     answered: BTreeMap<Period, HashSet<ContentId>>,
     /// Batches held per period and signer.
@@ -215,7 +221,7 @@ impl<H: Handles> Engine<H> {
             next_seal: first_full_period,
             sealed: BTreeSet::new(),
             settled: BTreeSet::new(),
-            certified: HashMap::new(),
+            certified: BTreeMap::new(),
             answered: BTreeMap::new(),
             batches: BTreeMap::new(),
             pruned_before: Period(0),
@@ -245,14 +251,18 @@ impl<H: Handles> Engine<H> {
                         touched.insert(period);
                     }
                 }
-                for p in touched {
-                    self.certify_if_ready(p, &mut step);
-                    self.reannounce(p, &mut step);
+                for p in &touched {
+                    self.certify_if_ready(*p, &mut step);
                 }
+                // Peers that synced the same batches cannot rebuild these either.
+                self.reannounce(|p| touched.contains(&p), &mut step);
             }
             Input::SyncRequest { from, reply } => {
                 let batches = self.sync_answer(from, now_s);
                 step.push(Output::AnswerSync { reply, batches });
+                // A peer catching up cannot rebuild these from the batches: gossip them.
+                let from = from.max(self.retained_from(now_s));
+                self.reannounce(|p| p >= from, &mut step);
             }
             Input::PeerConnected(peer) => {
                 let from = self.retained_from(now_s);
@@ -286,8 +296,18 @@ impl<H: Handles> Engine<H> {
     pub fn certified(&self) -> BTreeMap<(Period, SlotId), ContentId> {
         self.certified
             .iter()
-            .map(|(k, held)| (*k, held.id))
+            .flat_map(|(p, slots)| slots.iter().map(|(s, held)| ((*p, *s), held.id)))
             .collect()
+    }
+
+    /// The certificate held for `key`.
+    fn held(&self, key: &(Period, SlotId)) -> Option<&Held> {
+        self.certified.get(&key.0)?.get(&key.1)
+    }
+
+    /// Holds `held` for `key` (replacing what was held).
+    fn hold(&mut self, key: (Period, SlotId), held: Held) {
+        self.certified.entry(key.0).or_default().insert(key.1, held);
     }
 
     /// The intake (registry, clock, keys).
@@ -364,7 +384,7 @@ impl<H: Handles> Engine<H> {
         }
         for c in restored.certificates {
             let key = (c.period, c.entry.slot);
-            if !self.certified.contains_key(&key) {
+            if self.held(&key).is_none() {
                 events.push(HealthEvent::FinalVerdict {
                     slot: c.entry.slot,
                     period: c.period,
@@ -373,7 +393,9 @@ impl<H: Handles> Engine<H> {
                 });
             }
             if self.improves(&key, &c) {
-                self.certified.insert(key, Held::new(c));
+                // Formed before the restart; whether the pool rebuilds it is known at the
+                // period's next certify.
+                self.hold(key, Held::new(c, false));
             }
         }
         // Replayed, not new: the changes are in the store already, so none is numbered or

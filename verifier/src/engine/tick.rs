@@ -78,7 +78,7 @@ impl<H: Handles> Engine<H> {
         self.pool.prune_before(keep);
         self.settled = self.settled.split_off(&keep);
         self.sealed = self.sealed.split_off(&keep);
-        self.certified.retain(|(p, _), _| *p >= keep);
+        self.certified = self.certified.split_off(&keep);
         self.answered = self.answered.split_off(&keep);
         self.batches = self.batches.split_off(&keep);
         self.sets.prune_before(keep);

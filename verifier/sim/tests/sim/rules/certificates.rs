@@ -243,3 +243,44 @@ fn after_a_sync_certificates_the_pool_no_longer_rebuilds_are_published_again() {
         "still the better certificate"
     );
 }
+
+#[test]
+fn a_peer_catching_up_gets_the_certificates_it_cannot_rebuild() {
+    // We hold a certificate formed elsewhere (our pool has none of its batches): a peer that
+    // syncs our batches could not rebuild it, so answering its sync gossips it too.
+    let set = verifier_set(&[1; 7]);
+    let six = certificate(&set, &[1, 2, 3, 4, 5, 6]);
+    let mut e = Solo::new(7);
+    e.registry(at(0, 100));
+    let out = e.gossip(GossipMessage::Certificate(six.clone()), at(1, 5_000));
+    assert_eq!(action(&out), Some(GossipAction::Accept));
+    let reply = proofmesh_sim::SimReply { to: 1, life: 0 };
+    let out = e.engine.on(
+        Input::SyncRequest {
+            from: Period(0),
+            reply,
+        },
+        at(1, 5_100),
+    );
+    assert!(out.iter().any(|o| matches!(o, Output::AnswerSync { .. })));
+    assert_eq!(published_certificates(&out), vec![six]);
+    // Once our own pool rebuilds what we hold, a sync answer carries batches only.
+    let mut e = Solo::new(2);
+    e.registry(at(0, 100));
+    let out = e.prove(0, &all_valid(), at(0, 2_000));
+    let _ = e.verify(&out, at(0, 2_100));
+    assert!(sealed(&e.tick(at(0, 2_200))).is_some());
+    let out = e.gossip(
+        GossipMessage::Attestation(batch(1, 0, &[Verdict::Valid; 4])),
+        at(0, 2_400),
+    );
+    assert_eq!(published_certificates(&out).len(), 4);
+    let out = e.engine.on(
+        Input::SyncRequest {
+            from: Period(0),
+            reply,
+        },
+        at(0, 2_500),
+    );
+    assert!(published_certificates(&out).is_empty());
+}
