@@ -16,7 +16,7 @@ use rand::Rng;
 
 #[test]
 fn chaos_never_breaks_agreement_or_safety() {
-    run_seeds("chaos_never_breaks_agreement_or_safety", 6, |seed| {
+    run_seeds("chaos_never_breaks_agreement_or_safety", 10, |seed| {
         let mut rng = rng(seed);
         let n = rng.gen_range(4..=8);
         let byzantine = (n - 1) / 3;
