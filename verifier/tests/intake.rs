@@ -363,3 +363,53 @@ fn registry_rules() {
     assert_eq!(duties.len(), 11);
     assert!(duties.windows(2).all(|d| d[0] < d[1]));
 }
+
+#[test]
+fn admitted_proofs_owe_their_signature_and_decoding_to_verify_checked() {
+    // `admit` is what the engine runs on its one task: the checks against its state only. The
+    // signature and the proof bytes are checked by `verify_checked` on the worker, with the
+    // job, and a failure there is that proof's result alone (the sender's fault: Reject).
+    let mut w = world(1);
+    let stranger = SigningKey::from_bytes(&[9; 32]);
+    let good = envelope(&w, &w.provider, PERIOD, w.proof_bytes);
+    // A bad signature and junk bytes pass admission (they are not this verifier's state)...
+    let mut badsig = good.clone();
+    badsig.signature = ProviderSignature(stranger.sign(&badsig.signing_bytes()).to_bytes());
+    let junk = envelope(&w, &w.provider, Period(6), [0xff; PROOF_BYTES]);
+    let now6 = 1000 + 6 * 60 + 1;
+    let admitted = vec![
+        w.intake.admit(badsig.clone(), now6).unwrap(),
+        w.intake.admit(junk, now6).unwrap(),
+        w.intake.admit(good.clone(), now6).unwrap(),
+    ];
+    // ...and are remembered as seen, like any admitted message.
+    assert_eq!(
+        w.intake.admit(badsig, now6).unwrap_err(),
+        IntakeError::Duplicate
+    );
+    let out = proofmesh_verifier::intake::verify_checked(
+        w.intake.keys(),
+        &admitted,
+        &mut rng() as &mut dyn proofmesh_verifier::system::BatchRng,
+    );
+    assert_eq!(out[0], Err(IntakeError::BadSignature("proof envelope")));
+    assert!(
+        matches!(out[1], Err(IntakeError::MalformedProof(_))),
+        "{:?}",
+        out[1]
+    );
+    assert!(out[2].is_ok(), "{:?}", out[2]);
+    assert!(out[..2]
+        .iter()
+        .all(|r| r.as_ref().unwrap_err().action() == GossipAction::Reject));
+    // Recording: only the valid proof counts; the bad ones mark nothing Invalid (a forged
+    // envelope must not cost the slot's provider its verdict).
+    w.intake.record(&admitted, &out);
+    assert!(w.intake.is_proven(&w.slot, PERIOD));
+    let v6 = w.intake.verdicts(Period(6)).unwrap();
+    assert!(v6.iter().all(|e| e.verdict == Verdict::Missing));
+    // The same proof fully checked at once verifies the same way.
+    let mut fresh = world(1);
+    let checked = fresh.intake.check(good, NOW).unwrap();
+    assert!(fresh.intake.verify(&[checked], &mut rng())[0].is_ok());
+}

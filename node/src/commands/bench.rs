@@ -1,8 +1,9 @@
 //! `proofmesh bench verify`: how many proofs per second this machine verifies, singly and
 //! batched — what an operator uses to size a verifier machine. `proofmesh bench grpc` (in
-//! `bench_grpc`): the gRPC health API's requests/s and latency under load.
+//! `bench_grpc`): the gRPC health API's requests/s and latency under load. `proofmesh bench
+//! node` (in `bench_node`): a verifier node's whole intake path against the batch verifier.
 
-use super::{bench_grpc, read_text};
+use super::{bench_grpc, bench_node, read_text};
 use crate::output;
 use anyhow::Context;
 use ark_bn254::{Bn254, Fr};
@@ -24,6 +25,7 @@ const CODEX_PUBLIC: &str = include_str!("../../assets/codex-hardhat/public.json"
 pub(crate) enum Command {
     Verify(VerifyArgs),
     Grpc(bench_grpc::GrpcArgs),
+    Node(bench_node::NodeArgs),
 }
 
 /// Verify n distinct valid proofs singly and as one batch; print proofs/s and the ratio.
@@ -62,6 +64,7 @@ pub(crate) fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Verify(a) => verify(a),
         Command::Grpc(a) => bench_grpc::run(a),
+        Command::Node(a) => bench_node::run(a),
     }
 }
 

@@ -1,7 +1,9 @@
 //! One module per subcommand: its arguments (clap) and its `run`.
 
 pub(crate) mod bench;
+pub(crate) mod bench_corpus;
 pub(crate) mod bench_grpc;
+pub(crate) mod bench_node;
 pub(crate) mod commit;
 pub(crate) mod devnet;
 pub(crate) mod health;

@@ -161,17 +161,32 @@ impl VerifierNode {
                 _ = tick.tick() => Input::Tick,
                 Some((job, results)) = self.workers.results.recv() => {
                     self.workers.done();
-                    Input::Verified { job, results }
+                    self.step(Input::Verified { job, results }).await;
+                    // Nothing left to verify: a seal may be due now (every duty proven), not
+                    // at the next tick.
+                    if self.engine.backlog() == (0, 0) {
+                        self.step(Input::Tick).await;
+                    }
+                    continue;
                 }
                 Some(msg) = control.recv() => match to_input(msg) {
                     Some(i) => i,
                     None => continue,
                 },
                 // Backpressure: no new proofs while the workers are saturated.
-                Some(msg) = proofs.recv(), if self.workers.has_room() => match to_input(msg) {
-                    Some(i) => i,
-                    None => continue,
-                },
+                Some(msg) = proofs.recv(), if self.workers.has_room() => {
+                    if let Some(input) = to_input(msg) {
+                        self.step(input).await;
+                    }
+                    // Work-conserving: a worker is free and no proof is waiting, so the
+                    // proofs taken in go to it now rather than after the batch delay (under
+                    // load the queue is never empty and jobs fill to `batch_size`).
+                    if proofs.is_empty() && self.workers.has_room() && self.engine.backlog().0 > 0
+                    {
+                        self.step(Input::Flush).await;
+                    }
+                    continue;
+                }
                 else => break,
             };
             self.step(input).await;

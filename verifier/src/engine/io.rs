@@ -70,7 +70,8 @@ pub enum Input<H: Handles> {
     PeerConnected(H::Peer),
     /// Time passed: batch timeouts, seals, settles, pruning.
     Tick,
-    /// Intake stops (shutdown): hand every pending proof to a job now.
+    /// Hand every pending proof to a job now: intake stops (shutdown), or the caller's
+    /// workers are idle and no proof is waiting (waiting for a full job would only add delay).
     Flush,
     /// A period's entropy, from a source outside the engine (the chain).
     Entropy {

@@ -15,7 +15,9 @@ impl<H: Handles> Engine<H> {
         now: Millis,
         step: &mut Step<H>,
     ) {
-        match self.intake.check(envelope, now / 1000) {
+        // The checks against our state only: the signature and the proof bytes are checked on
+        // the worker, with the job (`verify_checked`), so this one task never waits on them.
+        match self.intake.admit(envelope, now / 1000) {
             Ok(checked) => {
                 self.pending.push((msg, checked));
                 self.pending_since.get_or_insert(now);

@@ -12,14 +12,24 @@ use proofmesh_proto::{
     WireMessage,
 };
 use rand::{CryptoRng, RngCore};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// A proof that passed every cheap check; ready for (batch) verification.
+/// A proof that passed the cheap checks; ready for (batch) verification.
+///
+/// Two of the checks are not cheap next to the rest (the provider's Ed25519 signature and
+/// decoding the proof's curve points, the G2 subgroup check above all: together about what
+/// batch-verifying the proof costs, `proofmesh bench node`), and they depend on nothing but the
+/// envelope and the keys.
+/// [`Intake::check`] does them at once; a proof taken in with [`Intake::admit`] still owes
+/// them, and [`verify_checked`] does them first, in parallel, on the worker that verifies the
+/// proof — so the engine's one task, which must see every proof, never spends its time on them.
 #[derive(Clone, Debug)]
 pub struct CheckedProof {
     envelope: ProofEnvelope,
     id: ContentId,
-    proof: DecodedProof,
+    /// The decoded proof; `None` while the signature and decoding are still owed.
+    proof: Option<DecodedProof>,
     inputs: [Fr; 3],
 }
 
@@ -158,12 +168,36 @@ impl Intake {
         self.proven.get(&period).is_some_and(|s| s.contains(slot))
     }
 
-    /// The cheap checks, in order of cost. A message passing them is remembered as seen.
+    /// Every check but verification, in order of cost: the cheap checks of [`Intake::admit`],
+    /// then the provider signature and decoding the proof. A message passing them is
+    /// remembered as seen.
     pub fn check(
         &mut self,
         envelope: ProofEnvelope,
         now: u64,
     ) -> Result<CheckedProof, IntakeError> {
+        let mut checked = self.admissible(envelope, now)?;
+        checked.proof = Some(signed_and_decoded(&self.keys, &checked.envelope)?);
+        self.seen.insert(checked.id, checked.envelope.period);
+        Ok(checked)
+    }
+
+    /// The checks against this verifier's state, in order of cost (duplicate, dataset and
+    /// slot, period window, already proven, entropy, duty, assigned provider, known circuit);
+    /// the signature and the proof bytes are left to [`verify_checked`], which checks them on
+    /// the worker with the rest of the job. A message passing them is remembered as seen (one
+    /// whose signature or bytes then fail stays seen: it is the sender's fault, and Rejected).
+    pub fn admit(
+        &mut self,
+        envelope: ProofEnvelope,
+        now: u64,
+    ) -> Result<CheckedProof, IntakeError> {
+        let checked = self.admissible(envelope, now)?;
+        self.seen.insert(checked.id, checked.envelope.period);
+        Ok(checked)
+    }
+
+    fn admissible(&self, envelope: ProofEnvelope, now: u64) -> Result<CheckedProof, IntakeError> {
         let (slot, period) = (envelope.slot, envelope.period);
         let id = envelope.content_id();
         if self.seen.contains_key(&id) {
@@ -197,26 +231,15 @@ impl Intake {
             Some(p) if *p != envelope.provider => return Err(IntakeError::WrongProvider(slot)),
             Some(_) => {}
         }
-        let Some(verifier) = self.keys.get(&envelope.circuit_id) else {
+        if self.keys.get(&envelope.circuit_id).is_none() {
             return Err(IntakeError::UnknownCircuit(envelope.circuit_id.to_string()));
-        };
-        if !provider_signature_ok(
-            &envelope.provider,
-            &envelope.signing_bytes(),
-            &envelope.signature,
-        ) {
-            return Err(IntakeError::BadSignature("proof envelope"));
         }
-        let proof = verifier
-            .decode(envelope.proof_system, &envelope.proof)
-            .map_err(|e| IntakeError::MalformedProof(e.to_string()))?;
         let root = Fr::from_le_bytes_mod_order(slot.dataset.as_bytes());
         let inputs = [entropy, root, Fr::from(u64::from(slot.index))];
-        self.seen.insert(id, period);
         Ok(CheckedProof {
             envelope,
             id,
-            proof,
+            proof: None,
             inputs,
         })
     }
@@ -304,18 +327,66 @@ impl Intake {
     }
 }
 
-/// Verifies checked proofs, batched per circuit; results 1:1 with the input, in order. Pure
-/// and stateless (it needs only the keys), so it runs on a verification worker while the
-/// engine goes on; the engine records the results when they come back.
+/// The checks that need only the envelope and the keys: the provider signature, then the
+/// proof bytes decoded by the circuit's verifier.
+fn signed_and_decoded(
+    keys: &KeyRing,
+    envelope: &ProofEnvelope,
+) -> Result<DecodedProof, IntakeError> {
+    let Some(verifier) = keys.get(&envelope.circuit_id) else {
+        return Err(IntakeError::UnknownCircuit(envelope.circuit_id.to_string()));
+    };
+    if !provider_signature_ok(
+        &envelope.provider,
+        &envelope.signing_bytes(),
+        &envelope.signature,
+    ) {
+        return Err(IntakeError::BadSignature("proof envelope"));
+    }
+    verifier
+        .decode(envelope.proof_system, &envelope.proof)
+        .map_err(|e| IntakeError::MalformedProof(e.to_string()))
+}
+
+/// Verifies checked proofs, batched per circuit; results 1:1 with the input, in order. Proofs
+/// taken in with [`Intake::admit`] have their signature checked and their bytes decoded first,
+/// in parallel on the current rayon pool (a failure is that proof's result: `BadSignature` or
+/// `MalformedProof`, the sender's fault). Pure and stateless (it needs only the keys), so it
+/// runs on a verification worker while the engine goes on; the engine records the results
+/// when they come back.
 pub fn verify_checked(
     keys: &KeyRing,
     checked: &[CheckedProof],
     rng: &mut dyn BatchRng,
 ) -> Vec<Result<VerifiedProof, IntakeError>> {
+    let owed: Vec<Option<Result<DecodedProof, IntakeError>>> = checked
+        .par_iter()
+        .map(|c| match c.proof {
+            Some(_) => None,
+            None => Some(signed_and_decoded(keys, &c.envelope)),
+        })
+        .collect();
     let mut results: Vec<Option<Result<VerifiedProof, IntakeError>>> = vec![None; checked.len()];
+    let mut proofs: Vec<Option<&DecodedProof>> = Vec::with_capacity(checked.len());
+    for (i, (c, owed)) in checked.iter().zip(&owed).enumerate() {
+        proofs.push(match (&c.proof, owed) {
+            (Some(p), _) | (None, Some(Ok(p))) => Some(p),
+            (None, Some(Err(e))) => {
+                results[i] = Some(Err(e.clone()));
+                None
+            }
+            // Cannot happen (a proof without its decoding always owes one): not judged.
+            (None, None) => {
+                results[i] = Some(Err(IntakeError::NotVerified("proof not decoded")));
+                None
+            }
+        });
+    }
     let mut by_circuit: BTreeMap<CircuitId, Vec<usize>> = BTreeMap::new();
     for (i, c) in checked.iter().enumerate() {
-        by_circuit.entry(c.envelope.circuit_id).or_default().push(i);
+        if proofs[i].is_some() {
+            by_circuit.entry(c.envelope.circuit_id).or_default().push(i);
+        }
     }
     for (circuit, idx) in by_circuit {
         let Some(verifier) = keys.get(&circuit) else {
@@ -326,7 +397,7 @@ pub fn verify_checked(
         };
         let items: Vec<(&DecodedProof, &[Fr])> = idx
             .iter()
-            .map(|&i| (&checked[i].proof, &checked[i].inputs[..]))
+            .filter_map(|&i| Some((proofs[i]?, &checked[i].inputs[..])))
             .collect();
         for (&i, valid) in idx.iter().zip(verifier.verify_batch(&items, rng)) {
             let c = &checked[i];
