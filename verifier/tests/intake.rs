@@ -413,3 +413,35 @@ fn admitted_proofs_owe_their_signature_and_decoding_to_verify_checked() {
     let checked = fresh.intake.check(good, NOW).unwrap();
     assert!(fresh.intake.verify(&[checked], &mut rng())[0].is_ok());
 }
+
+/// A proof whose B is on the twist but outside G2 (it decompresses fine) is malformed, the
+/// sender's fault: decoding runs the subgroup test arkworks' unchecked decoding skips.
+#[test]
+fn b_outside_the_subgroup_is_malformed() {
+    use ark_ec::AffineRepr;
+    use ark_serialize::CanonicalDeserialize;
+    let mut w = world(1);
+    let mut proof =
+        ark_groth16::Proof::<Bn254>::deserialize_compressed(&w.proof_bytes[..]).unwrap();
+    let mut x = 1u64;
+    proof.b = loop {
+        let cand = ark_bn254::Fq2::new(ark_bn254::Fq::from(x), ark_bn254::Fq::from(1u64));
+        if let Some(p) = ark_bn254::G2Affine::get_point_from_x_unchecked(cand, false) {
+            break p;
+        }
+        x += 1;
+    };
+    assert!(!proof.b.is_in_correct_subgroup_assuming_on_curve());
+    assert!(!proof.b.is_zero());
+    let mut bytes = [0u8; PROOF_BYTES];
+    proof.serialize_compressed(&mut bytes[..]).unwrap();
+    let err = w
+        .intake
+        .check(envelope(&w, &w.provider, PERIOD, bytes), NOW)
+        .unwrap_err();
+    assert!(
+        matches!(&err, IntakeError::MalformedProof(m) if m.contains("subgroup")),
+        "{err:?}"
+    );
+    assert_eq!(err.action(), GossipAction::Reject);
+}

@@ -4,8 +4,10 @@
 //! implementation and a new [`DecodedProof`] variant, not a rewrite.
 
 mod groth16;
+mod subgroup;
 
 pub use groth16::Groth16Verifier;
+pub use subgroup::g2_in_subgroup;
 
 use ark_bn254::Fr;
 use proofmesh_proto::ProofSystem;
