@@ -514,12 +514,22 @@ fn batch_run(msgs: &Messages, vk: &VerifyingKey<Bn254>) -> anyhow::Result<BatchR
         .count();
     let signature_us = 1e6 * t.elapsed().as_secs_f64() / n;
     ensure!(signed == envelopes.len(), "a provider signature is bad");
+    // Decoding as the workers do it: the circuit's verifier from the key ring.
+    let verifier = envelopes
+        .first()
+        .and_then(|e| intake.keys().get(&e.circuit_id))
+        .context("the corpus's circuit is not in the key ring")?;
     let t = Instant::now();
+    let decoded = envelopes
+        .iter()
+        .filter(|e| verifier.decode(e.proof_system, &e.proof).is_ok())
+        .count();
+    let decode_us = 1e6 * t.elapsed().as_secs_f64() / n;
+    ensure!(decoded == envelopes.len(), "a proof does not decode");
     let proofs = envelopes
         .iter()
         .map(|e| proof_from_bytes(&e.proof))
         .collect::<Result<Vec<_>, _>>()?;
-    let decode_us = 1e6 * t.elapsed().as_secs_f64() / n;
 
     let key = PreparedKey::new(vk);
     let items: Vec<BatchItem<'_>> = proofs
