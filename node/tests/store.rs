@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use proofmesh_node::store::{MemoryStore, RocksStore, Store, StoreError, SCHEMA_VERSION};
-use proofmesh_proto::wire::pb;
 use proofmesh_proto::*;
 use proofmesh_verifier::attest::{sign_batch, VerifierKeypair};
 use proofmesh_verifier::engine::{HealthChange, Writes};
@@ -109,17 +108,36 @@ fn certificates(period: u64) -> Vec<QuorumCertificate> {
     certs
 }
 
-fn change(sequence: u64, period: u64) -> pb::HealthChange {
-    pb::HealthChange {
+/// Dataset `tag`'s settled health after a miss of slot 0 in period 1, from the real state
+/// machine.
+fn checkpoint(tag: u8) -> proofmesh_verifier::health::DatasetCheckpoint {
+    let mut h = proofmesh_verifier::HealthState::new(Default::default());
+    let _ = h.apply(proofmesh_verifier::HealthEvent::DatasetAnnounced {
+        dataset: root(tag),
+        data_slots: 2,
+        parity_slots: 1,
+    });
+    let _ = h.apply(proofmesh_verifier::HealthEvent::FinalVerdict {
+        slot: slot(tag, 0),
+        period: Period(1),
+        verdict: Verdict::Missing,
+        certificate: ContentId([9; 32]),
+    });
+    h.settle_before(Period(2)).pop().unwrap()
+}
+
+fn change(sequence: u64, period: u64) -> HealthChange {
+    let mut evidence = [0; 32];
+    evidence[24..].copy_from_slice(&sequence.to_be_bytes());
+    HealthChange {
         sequence,
-        period,
-        dataset_root: root(1).to_string(),
-        change: Some(pb::health_change::Change::SlotChanged(pb::SlotChanged {
-            slot_index: 2,
-            from: pb::SlotState::Healthy as i32,
-            to: pb::SlotState::Missed as i32,
-            evidence: vec![format!("{sequence:064x}")],
-        })),
+        effect: HealthEffect::SlotChanged {
+            slot: slot(1, 2),
+            from: proofmesh_verifier::health::SlotState::Healthy,
+            to: proofmesh_verifier::health::SlotState::Missed(1),
+            period: Period(period),
+            evidence: vec![ContentId(evidence)],
+        },
     }
 }
 
@@ -344,13 +362,19 @@ fn step_write_is_one_atomic_batch(s: &dyn Store) {
         s.proofs_seen_from(Period(2)).unwrap(),
         vec![(ContentId([8; 32]), Period(5))]
     );
-    // A re-announcement with other bytes does not replace the first (first write wins).
+    assert_eq!(s.pruned_before().unwrap(), Period(0));
+    assert!(s.health_checkpoints().unwrap().is_empty());
+    // A re-announcement with other bytes does not replace the first (first write wins); the
+    // prune point and the checkpoints it settled land together.
     let prune = Writes {
         datasets: vec![announce(1, 3)],
+        health_settled: vec![checkpoint(1)],
         prune_before: Some(Period(2)),
         ..Writes::default()
     };
     s.write(&prune).unwrap();
+    assert_eq!(s.pruned_before().unwrap(), Period(2));
+    assert_eq!(s.health_checkpoints().unwrap(), vec![checkpoint(1)]);
     assert_eq!(s.datasets().unwrap(), vec![announce(1, 4)]);
     assert!(s.attestations_from(Period(0)).unwrap().is_empty());
     assert!(!s.proof_seen(&ContentId([7; 32])).unwrap());
@@ -394,10 +418,12 @@ struct Snapshot {
     attestations: Vec<AttestationBatch>,
     certificates: Vec<QuorumCertificate>,
     slot_history: Vec<QuorumCertificate>,
-    health: Vec<pb::HealthChange>,
+    health: Vec<HealthChange>,
     last_sequence: u64,
     seen: [bool; 2],
     meta: Option<Vec<u8>>,
+    pruned_before: Period,
+    checkpoints: Vec<proofmesh_verifier::health::DatasetCheckpoint>,
 }
 
 fn fill(s: &dyn Store) {
@@ -410,6 +436,12 @@ fn fill(s: &dyn Store) {
         .unwrap();
     s.mark_proof_seen(&ContentId([7; 32]), Period(1)).unwrap();
     s.put_meta("clock", b"1").unwrap();
+    s.write(&Writes {
+        health_settled: vec![checkpoint(1), checkpoint(2)],
+        prune_before: Some(Period(1)),
+        ..Writes::default()
+    })
+    .unwrap();
 }
 
 fn snapshot(s: &dyn Store) -> Snapshot {
@@ -423,6 +455,8 @@ fn snapshot(s: &dyn Store) -> Snapshot {
         last_sequence: s.last_health_sequence().unwrap(),
         seen: [ContentId([7; 32]), ContentId([8; 32])].map(|id| s.proof_seen(&id).unwrap()),
         meta: s.meta("clock").unwrap(),
+        pruned_before: s.pruned_before().unwrap(),
+        checkpoints: s.health_checkpoints().unwrap(),
     }
 }
 
@@ -451,6 +485,7 @@ fn reopen_keeps_everything_and_matches_memory() {
     assert_eq!(snapshot(&memory), before);
     assert_eq!(before.certificates.len(), 4);
     assert_eq!(before.seen, [true, false]);
+    assert_eq!(before.checkpoints.len(), 2);
     let reopened = RocksStore::open(&path).unwrap();
     assert_eq!(snapshot(&reopened), before);
     // And it keeps working after the restart.

@@ -1,8 +1,10 @@
 //! The health state machine on scripted scenarios with exact expected states and effects:
 //! misses up to the budget and past it, a Valid resetting the count, Invalid verdicts, a
-//! K = 4 / M = 2 dataset losing slots down to K and below, repairs, duplicate / stale /
-//! conflicting / unknown events; and a property test that random event sequences never panic
-//! and keep every dataset's status equal to the one recomputed from its slots.
+//! K = 4 / M = 2 dataset losing slots down to K and below, repairs, duplicate / late /
+//! superseding / settled / unknown events; certificates in and out of order giving one view;
+//! settling and restoring from checkpoints; and property tests that random event sequences
+//! never panic, keep every dataset's status equal to the one recomputed from its slots, and
+//! give the same view in any order.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,7 +14,7 @@ use std::num::NonZeroU32;
 use proofmesh_proto::{ContentId, DatasetRoot, Period, SlotId, Verdict};
 use proofmesh_verifier::health::{
     DatasetStatus, HealthConfig, HealthEffect, HealthEvent, HealthState, IgnoreReason, SlotCounts,
-    SlotState,
+    SlotHealth, SlotState,
 };
 use proptest::prelude::*;
 
@@ -354,14 +356,14 @@ fn a_completed_repair_restores_the_slot_and_the_dataset() {
             ds_changed(1, D::Degraded, D::Healthy, 15),
         ]
     );
-    // The same repair again is not pending any more.
+    // The same repair again is the same fact.
     assert_eq!(
         h.apply(HealthEvent::RepairCompleted {
             slot: s,
             period: Period(15),
             certificate: cid(15),
         }),
-        ignored(IgnoreReason::NoRepairPending)
+        ignored(IgnoreReason::Duplicate)
     );
     // A new loss is a new loss: it gets its own request.
     let effects = lose(&mut h, 4, 20);
@@ -394,13 +396,13 @@ fn duplicate_events_are_idempotent() {
     h.apply(e.clone());
     let before = h.clone();
     assert_eq!(h.apply(e), ignored(IgnoreReason::Duplicate));
-    // Another certificate for the same final verdict is the same fact.
-    assert_eq!(
-        h.apply(verdict(s, 1, Verdict::Missing, 99)),
-        ignored(IgnoreReason::Duplicate)
-    );
     assert_eq!(h.apply(announce(1, 4, 2)), ignored(IgnoreReason::Duplicate));
     assert_eq!(h, before);
+    // Another certificate for the same duty replaces the first (the engine passes only a
+    // better one): the same state, on the new evidence.
+    assert_eq!(h.apply(verdict(s, 1, Verdict::Missing, 99)), vec![]);
+    assert_eq!(h.slot(&s).unwrap().evidence(), &[cid(99)]);
+    assert_eq!(h.slot(&s).unwrap().state(), S::Missed(1));
 
     lose(&mut h, 1, 5);
     let start = HealthEvent::RepairStarted {
@@ -414,50 +416,156 @@ fn duplicate_events_are_idempotent() {
 }
 
 #[test]
-fn older_verdicts_never_roll_the_state_back() {
+fn late_verdicts_take_their_place_in_period_order() {
     let mut h = k4m2(HealthConfig::default());
     let s = slot(1, 2);
     h.apply(verdict(s, 5, Verdict::Missing, 5));
-    let before = h.clone();
+    // Period 3's Valid comes late: it is before the miss, so the slot stays Missed(1).
+    assert_eq!(h.apply(verdict(s, 3, Verdict::Valid, 3)), vec![]);
+    assert_eq!(h.slot(&s).unwrap().state(), S::Missed(1));
     assert_eq!(
-        h.apply(verdict(s, 3, Verdict::Valid, 3)),
-        ignored(IgnoreReason::Stale)
+        h.slot(&s).unwrap().latest(),
+        Some((Period(5), Verdict::Missing))
     );
+    // Period 4's miss comes late: the run is 4, 5, lost in period 5.
     assert_eq!(
         h.apply(verdict(s, 4, Verdict::Missing, 4)),
-        ignored(IgnoreReason::Stale)
-    );
-    assert_eq!(
-        h.apply(verdict(s, 5, Verdict::Valid, 6)),
-        ignored(IgnoreReason::Conflicting)
-    );
-    assert_eq!(h, before);
-    assert_eq!(h.slot(&s).unwrap().state(), S::Missed(1));
-    // Gaps are fine: periods without a duty never appear.
-    assert_eq!(
-        h.apply(verdict(s, 9, Verdict::Missing, 9)),
         vec![
-            changed(s, S::Missed(1), S::Lost, 9, &[5, 9]),
-            repair(s, 9, 9)
+            changed(s, S::Missed(1), S::Lost, 5, &[4, 5]),
+            repair(s, 5, 5)
         ]
     );
-    // A repair claimed before the loss period is stale; one completed not after the latest
-    // verdict too.
+    // A better certificate of period 5 replaces the evidence; the loss was requested already.
+    assert_eq!(h.apply(verdict(s, 5, Verdict::Missing, 6)), vec![]);
+    let sh = h.slot(&s).unwrap();
+    assert_eq!(
+        (sh.evidence(), sh.repair_requested()),
+        (&[cid(4), cid(6)][..], true)
+    );
+    // Gaps are fine: periods without a duty never appear.
+    assert_eq!(
+        h.apply(verdict(s, 9, Verdict::Valid, 9)),
+        vec![
+            changed(s, S::Lost, S::Healthy, 9, &[9]),
+            ds_changed(1, D::Degraded, D::Healthy, 9),
+        ]
+    );
+    // A repair claimed before the loss finds no loss in its place; one completed in the
+    // period of the latest verdict is not newer than it.
     assert_eq!(
         h.apply(HealthEvent::RepairStarted {
             slot: s,
-            period: Period(8)
+            period: Period(2)
         }),
-        ignored(IgnoreReason::Stale)
+        ignored(IgnoreReason::NoRepairPending)
     );
+    // Settled periods are closed: their events are stale, and the view does not change.
+    let view = views(&h);
+    let checkpoints = h.settle_before(Period(9));
+    assert_eq!(checkpoints.len(), 1);
+    assert_eq!(views(&h), view);
     assert_eq!(
-        h.apply(HealthEvent::RepairCompleted {
-            slot: s,
-            period: Period(9),
-            certificate: cid(1)
-        }),
+        h.apply(verdict(s, 8, Verdict::Missing, 8)),
         ignored(IgnoreReason::Stale)
     );
+    assert_eq!(h.settle_before(Period(9)), vec![], "nothing more to settle");
+}
+
+/// Everything a client sees: per dataset its status, counts and every slot's health.
+fn views(h: &HealthState) -> Vec<(DatasetRoot, DatasetStatus, SlotCounts, Vec<SlotHealth>)> {
+    h.datasets()
+        .map(|d| (d.dataset, d.status, d.counts, d.slots.to_vec()))
+        .collect()
+}
+
+/// The events of the chaos seed that made two honest views differ (0xe670470bfe253fc5): slot
+/// 3 invalid in every period, slot 2 withheld, and a few valid slots, of one K = 4, M = 2
+/// dataset; certificates per period `0..5`.
+fn certified_run() -> Vec<HealthEvent> {
+    let mut events = Vec::new();
+    for p in 0..5u64 {
+        let c = |s: u8| 10 * p as u8 + s;
+        events.push(verdict(slot(1, 3), p, Verdict::Invalid, c(3)));
+        events.push(verdict(slot(1, 2), p, Verdict::Missing, c(2)));
+        events.push(verdict(slot(1, 0), p, Verdict::Valid, c(0)));
+        if p % 2 == 0 {
+            events.push(verdict(slot(1, 4), p, Verdict::Valid, c(4)));
+        }
+    }
+    events
+}
+
+#[test]
+fn certificates_in_any_order_give_the_same_view() {
+    let in_order = {
+        let mut h = k4m2(HealthConfig::default());
+        for e in certified_run() {
+            h.apply(e);
+        }
+        h
+    };
+    let sh = in_order.slot(&slot(1, 3)).unwrap();
+    assert_eq!((sh.state(), sh.since()), (S::Lost, Some(Period(1))));
+    // Period p + 1 before period p (a heal followed by a burst), newest first, and one
+    // interleaving: one view, evidence and repair requests included.
+    let run = certified_run();
+    let swapped: Vec<_> = run
+        .chunks(4)
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .flat_map(|pair| pair.iter().rev().flat_map(|c| c.iter().cloned()))
+        .collect();
+    let reversed: Vec<_> = run.iter().rev().cloned().collect();
+    let interleaved: Vec<_> = run
+        .iter()
+        .step_by(2)
+        .chain(run.iter().skip(1).step_by(2))
+        .cloned()
+        .collect();
+    for order in [swapped, reversed, interleaved] {
+        let mut h = k4m2(HealthConfig::default());
+        for e in order {
+            h.apply(e);
+        }
+        assert_eq!(views(&h), views(&in_order));
+    }
+}
+
+#[test]
+fn settling_and_restoring_keep_the_view() {
+    let run = certified_run();
+    let mut live = k4m2(HealthConfig::default());
+    for e in &run {
+        live.apply(e.clone());
+    }
+    // Settle the first three periods: what the store keeps, with the open periods' events.
+    let mut settled = k4m2(HealthConfig::default());
+    for e in &run {
+        settled.apply(e.clone());
+    }
+    let checkpoints = settled.settle_before(Period(3));
+    assert_eq!(views(&settled), views(&live));
+    let open: Vec<_> = run
+        .iter()
+        .filter(|e| matches!(e, HealthEvent::FinalVerdict { period, .. } if *period >= Period(3)))
+        .rev()
+        .cloned()
+        .collect();
+    let mut restored = HealthState::new(HealthConfig::default());
+    let refused = restored.restore(
+        Period(3),
+        checkpoints.clone(),
+        std::iter::once(announce(1, 4, 2)).chain(open).collect(),
+    );
+    assert_eq!(refused, vec![]);
+    assert_eq!(views(&restored), views(&live));
+    assert_eq!(restored.settled_before(), Period(3));
+    assert_eq!(restored.checkpoints().collect::<Vec<_>>(), checkpoints);
+    // A checkpoint that does not fit its dataset is refused, not applied.
+    let mut other = HealthState::new(HealthConfig::default());
+    let refused = other.restore(Period(3), checkpoints, vec![announce(1, 3, 3)]);
+    assert_eq!(refused.len(), 1);
+    assert!(other.slot(&slot(1, 3)).unwrap().evidence().is_empty());
 }
 
 #[test]
@@ -479,6 +587,9 @@ fn unknown_datasets_slots_and_bad_announcements_are_ignored() {
         h.apply(verdict(slot(1, 6), 1, Verdict::Missing, 1)),
         ignored(IgnoreReason::UnknownSlot)
     );
+    assert_eq!(h, before);
+    // A repair claim for a healthy slot changes no view (it is kept in its place, in case an
+    // earlier loss arrives).
     assert_eq!(
         h.apply(HealthEvent::RepairStarted {
             slot: slot(1, 0),
@@ -486,6 +597,8 @@ fn unknown_datasets_slots_and_bad_announcements_are_ignored() {
         }),
         ignored(IgnoreReason::NoRepairPending)
     );
+    let before = h.clone();
+    assert_eq!(views(&h), views(&k4m2(HealthConfig::default())));
     assert_eq!(
         h.apply(announce(1, 3, 3)),
         ignored(IgnoreReason::AnnounceMismatch)
@@ -596,6 +709,7 @@ proptest! {
         events in prop::collection::vec(arb_event(), 0..200),
     ) {
         let mut h = HealthState::new(config);
+        // Slots with a request raised and still written off.
         let mut requested = HashSet::new();
         for e in events {
             let effects = h.apply(e.clone());
@@ -608,9 +722,14 @@ proptest! {
                 );
             }
             for effect in &effects {
-                if let HealthEffect::RepairRequested { slot, period, .. } = effect {
+                if let HealthEffect::SlotChanged { slot, to, .. } = effect {
+                    if !matches!(to, SlotState::Lost | SlotState::Repairing) {
+                        requested.remove(slot);
+                    }
+                }
+                if let HealthEffect::RepairRequested { slot, .. } = effect {
                     // Once per loss, only for a lost slot of a recoverable dataset.
-                    prop_assert!(requested.insert((*slot, *period)));
+                    prop_assert!(requested.insert(*slot));
                     prop_assert_eq!(h.slot(slot).map(|s| s.state()), Some(SlotState::Lost));
                     let d = h.dataset(&slot.dataset).unwrap();
                     prop_assert!(d.counts.recoverable(d.data_slots));
@@ -622,6 +741,63 @@ proptest! {
             prop_assert!(again.iter().all(|x| matches!(x, HealthEffect::Ignored(_))));
             prop_assert!(again.len() <= 1);
             prop_assert_eq!(&h, &before);
+        }
+    }
+}
+
+/// One certificate per duty (a set, as the engine holds: the best one per (slot, period)).
+fn arb_certified() -> impl Strategy<Value = Vec<HealthEvent>> {
+    let v = prop_oneof![
+        4 => Just(Verdict::Valid),
+        3 => Just(Verdict::Missing),
+        1 => Just(Verdict::Invalid),
+    ];
+    prop::collection::btree_map((0u16..6, 0u64..16), (v, any::<u8>()), 0..60).prop_map(|m| {
+        m.into_iter()
+            .map(|((i, p), (v, c))| verdict(slot(1, i), p, v, c))
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_view_is_a_function_of_the_set_of_certificates(
+        config in arb_config(),
+        events in arb_certified().prop_shuffle(),
+        settle in 0u64..16,
+    ) {
+        let mut a = HealthState::new(config);
+        a.apply(announce(1, 4, 2));
+        for e in &events {
+            a.apply(e.clone());
+        }
+        // The same set in the reverse order, settled part-way like a node that pruned.
+        let shuffled: Vec<_> = events.iter().rev().cloned().collect();
+        let mut b = HealthState::new(config);
+        b.apply(announce(1, 4, 2));
+        let (early, late): (Vec<_>, Vec<_>) = shuffled.into_iter().partition(|e| {
+            matches!(e, HealthEvent::FinalVerdict { period, .. } if period.0 < settle)
+        });
+        for e in early {
+            b.apply(e);
+        }
+        b.settle_before(Period(settle));
+        for e in late {
+            b.apply(e);
+        }
+        let parts = |h: &HealthState| -> Vec<_> {
+            h.datasets()
+                .flat_map(|d| d.slots.iter().map(|s| s.parts()).collect::<Vec<_>>())
+                .collect()
+        };
+        prop_assert_eq!(parts(&a), parts(&b));
+        let (da, db) = (a.dataset(&root(1)).unwrap(), b.dataset(&root(1)).unwrap());
+        prop_assert_eq!((da.status, da.counts), (db.status, db.counts));
+        if da.counts.recoverable(da.data_slots) {
+            // Every loss of a recoverable dataset is requested, whatever the order.
+            prop_assert_eq!(views(&a), views(&b));
         }
     }
 }

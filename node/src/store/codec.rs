@@ -13,18 +13,18 @@
 //! | `certificates` | `[c]` ‖ certificate id                            | `QuorumCertificate` |
 //! | `certificates` | `[p]` ‖ period u64 ‖ root ‖ index u16 ‖ cert id   | empty (replay index)|
 //! | `slots`        | root ‖ index u16 ‖ period u64 ‖ certificate id    | empty               |
-//! | `health`       | sequence u64                                      | `pb::HealthChange`  |
+//! | `health`       | sequence u64                                      | `HealthChange`      |
 //! | `proofs_seen`  | `[p]` ‖ period u64 ‖ proof id                     | empty               |
 //! | `proofs_seen`  | `[i]` ‖ proof id                                  | period u64          |
 //! | `meta`         | `[s]` ‖ name (store-internal) / `[u]` ‖ user key  | raw bytes           |
+//! | `meta`         | `[h]` ‖ root                                      | health checkpoint   |
 //!
-//! Values of domain messages and health changes are one encoding-version byte
-//! ([`VALUE_VERSION`]) followed by the canonical protobuf bytes; decoding is the validating
+//! Values are one encoding-version byte ([`VALUE_VERSION`]) followed by protobuf bytes: the
+//! canonical wire encoding for domain messages, store-internal messages for the health change
+//! log (`health_log`) and checkpoints (`checkpoint`), never the gRPC API's messages; decoding is the validating
 //! [`WireMessage::decode`], so a damaged value is a [`StoreError::Corrupt`], never a bad value.
 
-use proofmesh_proto::wire::pb;
 use proofmesh_proto::{ContentId, DatasetRoot, Period, SlotId, WireMessage};
-use prost::Message;
 
 use super::error::StoreError;
 
@@ -193,24 +193,6 @@ pub(super) fn decode<M: WireMessage>(cf: Cf, key: &[u8], value: &[u8]) -> Result
     M::decode(body).map_err(|e| StoreError::corrupt(cf.name(), key, e.to_string()))
 }
 
-/// The stored form of a health change.
-pub(super) fn encode_health(change: &pb::HealthChange) -> Vec<u8> {
-    let mut value = Vec::with_capacity(1 + change.encoded_len());
-    value.push(VALUE_VERSION);
-    value.extend_from_slice(&change.encode_to_vec());
-    value
-}
-
-/// A stored health change back.
-pub(super) fn decode_health(
-    cf: Cf,
-    key: &[u8],
-    value: &[u8],
-) -> Result<pb::HealthChange, StoreError> {
-    let body = body(cf, key, value)?;
-    pb::HealthChange::decode(body).map_err(|e| StoreError::corrupt(cf.name(), key, e.to_string()))
-}
-
 /// The bytes after a known encoding version.
 fn body<'v>(cf: Cf, key: &[u8], value: &'v [u8]) -> Result<&'v [u8], StoreError> {
     match value.split_first() {
@@ -284,14 +266,6 @@ mod tests {
                 StoreError::Corrupt { cf: "datasets", .. }
             ));
         }
-        let change = pb::HealthChange {
-            sequence: 7,
-            period: 3,
-            ..Default::default()
-        };
-        let stored = encode_health(&change);
-        assert_eq!(decode_health(Cf::Health, b"k", &stored).unwrap(), change);
-        assert!(decode_health(Cf::Health, b"k", &[VALUE_VERSION, 0xff]).is_err());
         assert_eq!(
             decode_u64(Cf::Health, b"k", &7u64.to_be_bytes()).unwrap(),
             7

@@ -4,15 +4,16 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use proofmesh_proto::wire::pb;
 use proofmesh_proto::{
     AttestationBatch, ContentId, DatasetAnnounce, Period, QuorumCertificate, SlotAssign, SlotId,
     WireMessage,
 };
 
 use super::codec::{self, Cf};
+use super::{checkpoint, health_log};
 use super::{Store, StoreError, SCHEMA_VERSION};
-use proofmesh_verifier::engine::Writes;
+use proofmesh_verifier::engine::{HealthChange, Writes};
+use proofmesh_verifier::health::DatasetCheckpoint;
 
 /// One write of an atomic batch.
 pub(super) enum Op {
@@ -118,6 +119,16 @@ fn cert_ops(cert: &QuorumCertificate, ops: &mut Vec<Op>) {
     ops.push(Op::Put(Cf::Slots, by_slot, Vec::new()));
 }
 
+/// The puts that store health changes (`Ignored` ones change nothing and are not kept).
+fn health_ops(changes: &[HealthChange], ops: &mut Vec<Op>) {
+    for change in changes {
+        if let Some(value) = health_log::encode(change) {
+            let key = change.sequence.to_be_bytes().to_vec();
+            ops.push(Op::Put(Cf::Health, key, value));
+        }
+    }
+}
+
 /// Checks the schema version, recording it in a store that holds nothing yet.
 pub(super) fn check_schema(kv: &impl Kv) -> Result<(), StoreError> {
     let key = codec::SCHEMA_KEY;
@@ -185,12 +196,7 @@ impl<T: Kv> Store for T {
         for cert in &w.certificates {
             cert_ops(cert, &mut ops);
         }
-        for change in &w.health {
-            if let Some(pb) = crate::grpc::change_of(&change.effect, change.sequence) {
-                let key = change.sequence.to_be_bytes().to_vec();
-                ops.push(Op::Put(Cf::Health, key, codec::encode_health(&pb)));
-            }
-        }
+        health_ops(&w.health, &mut ops);
         for (id, period) in &w.proofs_seen {
             ops.push(Op::Put(
                 Cf::ProofsSeen,
@@ -203,7 +209,16 @@ impl<T: Kv> Store for T {
                 period.0.to_be_bytes().to_vec(),
             ));
         }
+        for c in &w.health_settled {
+            let key = checkpoint::checkpoint_key(&c.dataset);
+            ops.push(Op::Put(Cf::Meta, key, checkpoint::encode(c)));
+        }
         if let Some(before) = w.prune_before {
+            ops.push(Op::Put(
+                Cf::Meta,
+                checkpoint::PRUNED_BEFORE_KEY.to_vec(),
+                before.0.to_be_bytes().to_vec(),
+            ));
             let upper = before.0.to_be_bytes();
             for (key, _) in self.scan(Cf::Attestations, &[], Some(&upper), false, usize::MAX)? {
                 ops.push(Op::Delete(Cf::Attestations, key));
@@ -298,16 +313,13 @@ impl<T: Kv> Store for T {
     fn put_certificates(
         &self,
         certificates: &[QuorumCertificate],
-        changes: &[pb::HealthChange],
+        changes: &[HealthChange],
     ) -> Result<(), StoreError> {
         let mut ops = Vec::with_capacity(certificates.len() * 3 + changes.len());
         for cert in certificates {
             cert_ops(cert, &mut ops);
         }
-        for change in changes {
-            let key = change.sequence.to_be_bytes().to_vec();
-            ops.push(Op::Put(Cf::Health, key, codec::encode_health(change)));
-        }
+        health_ops(changes, &mut ops);
         if ops.is_empty() {
             return Ok(());
         }
@@ -339,18 +351,36 @@ impl<T: Kv> Store for T {
         certificates_of(self, Cf::Certificates, keys)
     }
 
+    fn pruned_before(&self) -> Result<Period, StoreError> {
+        let key = checkpoint::PRUNED_BEFORE_KEY;
+        match self.get(Cf::Meta, key)? {
+            Some(v) => codec::decode_u64(Cf::Meta, key, &v).map(Period),
+            None => Ok(Period(0)),
+        }
+    }
+
+    fn health_checkpoints(&self) -> Result<Vec<DatasetCheckpoint>, StoreError> {
+        let lower = [checkpoint::CHECKPOINT];
+        let upper = [checkpoint::CHECKPOINT.saturating_add(1)];
+        let entries = self.scan(Cf::Meta, &lower, Some(&upper), false, usize::MAX)?;
+        entries
+            .iter()
+            .map(|(k, v)| checkpoint::decode(k, v))
+            .collect()
+    }
+
     fn health_changes_after(
         &self,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<pb::HealthChange>, StoreError> {
+    ) -> Result<Vec<HealthChange>, StoreError> {
         let Some(first) = after.checked_add(1) else {
             return Ok(Vec::new());
         };
         let entries = self.scan(Cf::Health, &first.to_be_bytes(), None, false, limit)?;
         entries
             .iter()
-            .map(|(k, v)| codec::decode_health(Cf::Health, k, v))
+            .map(|(k, v)| health_log::decode(k, v))
             .collect()
     }
 

@@ -12,13 +12,19 @@
 //!   `GetSlot` history and replay;
 //! - `health`: the sequence-numbered health change log (what `WatchHealth` streams);
 //! - `proofs_seen`: content ids of accepted proofs per period (dedupe across restarts);
-//! - `meta`: schema version and small counters.
+//! - `meta`: schema version, the last prune point, and per dataset the health checkpoint:
+//!   every slot's health with the periods before the prune point folded in (written in the
+//!   same batch as the prune point that settled it).
 //!
-//! Health state itself is not stored: it is a pure function of the registry and the
-//! certificates, rebuilt on start by replaying certificates in period order.
+//! Health state is a pure function of the registry and the certificates; on start it is the
+//! checkpoints plus the certificates of the periods from the last prune point on, so a restart
+//! reads a bounded window, never the whole history. A store without checkpoints (written
+//! before they existed) has prune point 0 and replays every certificate: the same view.
 
+mod checkpoint;
 mod codec;
 mod error;
+mod health_log;
 mod kv;
 mod memory;
 mod rocks;
@@ -27,11 +33,11 @@ pub use error::StoreError;
 pub use memory::MemoryStore;
 pub use rocks::RocksStore;
 
-use proofmesh_proto::wire::pb;
 use proofmesh_proto::{
     AttestationBatch, ContentId, DatasetAnnounce, Period, QuorumCertificate, SlotAssign, SlotId,
 };
-use proofmesh_verifier::engine::Writes;
+use proofmesh_verifier::engine::{HealthChange, Writes};
+use proofmesh_verifier::health::DatasetCheckpoint;
 
 /// Version of the on-disk layout and value encoding; a store written by another version is
 /// refused at open with [`StoreError::Schema`]. 2: protocol 2 (proof envelopes with a proof
@@ -76,7 +82,7 @@ pub trait Store: Send + Sync + 'static {
     fn put_certificates(
         &self,
         certificates: &[QuorumCertificate],
-        changes: &[pb::HealthChange],
+        changes: &[HealthChange],
     ) -> Result<(), StoreError>;
     /// A certificate by content id.
     fn certificate(&self, id: &ContentId) -> Result<Option<QuorumCertificate>, StoreError>;
@@ -90,12 +96,17 @@ pub trait Store: Send + Sync + 'static {
     /// Every certificate of periods `>= from`, in (period, slot, content id) order (for
     /// replay).
     fn certificates_from(&self, from: Period) -> Result<Vec<QuorumCertificate>, StoreError>;
+    /// The last prune point written with [`Store::write`] (`Period(0)` if none): the health
+    /// checkpoints settle every period before it.
+    fn pruned_before(&self) -> Result<Period, StoreError>;
+    /// Every stored health checkpoint, in root order.
+    fn health_checkpoints(&self) -> Result<Vec<DatasetCheckpoint>, StoreError>;
     /// The health changes with `sequence > after`, ascending, at most `limit`.
     fn health_changes_after(
         &self,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<pb::HealthChange>, StoreError>;
+    ) -> Result<Vec<HealthChange>, StoreError>;
     /// The highest stored health change sequence (0 when none).
     fn last_health_sequence(&self) -> Result<u64, StoreError>;
 

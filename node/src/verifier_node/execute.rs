@@ -164,6 +164,12 @@ fn log_note(note: &Note) {
             effective_from,
             members,
         } => tracing::info!(from = effective_from.0, members, "verifier set changed"),
+        Note::CheckpointRefused(e) => {
+            // The store holds a checkpoint the rules cannot reach (damage or a bug): that
+            // dataset's health restarts from its announcement and the open periods.
+            tracing::error!(error = %e, "stored health checkpoint refused");
+            metrics::counter!(m::STORE_ERRORS, "op" => "health_checkpoint").increment(1);
+        }
     }
 }
 

@@ -97,11 +97,14 @@ impl VerifierNode {
         let clock = *parts.intake.clock();
         let current = clock.period_at(now / 1000);
         let from = Period(current.0.saturating_sub(parts.config.retention_periods));
+        let pruned_before = store.pruned_before()?;
         let restored = Restored {
             datasets: store.datasets()?,
             assignments: store.assignments()?,
             attestations: store.attestations_from(from)?,
-            certificates: store.certificates_from(Period(0))?,
+            pruned_before,
+            health: store.health_checkpoints()?,
+            certificates: store.certificates_from(pruned_before)?,
             last_sequence: store.last_health_sequence()?,
             proofs_seen: store.proofs_seen_from(from)?,
         };

@@ -4,8 +4,36 @@
 use crate::fixture::fixture;
 use crate::node::HonestNode;
 use crate::sim::Sim;
-use proofmesh_proto::{ContentId, Period, SlotId, Verdict};
+use proofmesh_proto::{ContentId, DatasetRoot, Period, SlotId, Verdict};
+use proofmesh_verifier::health::{DatasetStatus, SlotCounts, SlotHealthParts};
+use proofmesh_verifier::HealthState;
 use std::collections::BTreeMap;
+
+/// One dataset as a client sees it: status, counts and each slot's health with whether its
+/// loss was requested (`None` while the dataset is unrecoverable: which losses a node got to
+/// request before the drop below K depends on the order it saw them in).
+pub type DatasetView = (
+    DatasetRoot,
+    DatasetStatus,
+    SlotCounts,
+    Vec<(SlotHealthParts, Option<bool>)>,
+);
+
+/// The whole health view, dataset by dataset: what every honest engine must agree on.
+pub fn health_view(health: &HealthState) -> Vec<DatasetView> {
+    health
+        .datasets()
+        .map(|d| {
+            let recoverable = d.counts.recoverable(d.data_slots);
+            let slots = d
+                .slots
+                .iter()
+                .map(|s| (s.parts(), recoverable.then_some(s.repair_requested())))
+                .collect();
+            (d.dataset, d.status, d.counts, slots)
+        })
+        .collect()
+}
 
 impl Sim {
     fn up(&self) -> Vec<(usize, &HonestNode)> {
@@ -135,30 +163,28 @@ impl Sim {
         Ok(())
     }
 
-    /// Every honest engine that is up has the same health view of every slot (state, since
-    /// when, latest verdict, miss and invalid counts; the evidence ids may differ: each node
-    /// records the first certificate it got for a duty).
+    /// Every honest engine that is up has the same health view ([`health_view`]: every
+    /// dataset's status and every slot's state, dates, counts and evidence), and the snapshot
+    /// it last handed to readers is that view.
     pub fn check_health_agrees(&self) -> Result<(), String> {
-        let fx = fixture();
-        let view = |n: &HonestNode, s: u16| {
-            n.engine
-                .as_ref()
-                .and_then(|e| e.health().slot(&fx.slot(s)))
-                .map(|h| (h.state(), h.since(), h.latest(), h.misses(), h.invalids()))
-        };
         let up = self.up();
         let Some((first, n0)) = up.first() else {
             return Ok(());
         };
+        let view = |n: &HonestNode| n.engine.as_ref().map(|e| health_view(e.health()));
+        let view0 = view(n0);
         for (v, n) in &up {
-            for s in self.scenario.slots() {
-                if view(n, s) != view(n0, s) {
-                    return Err(format!(
-                        "verifiers {first} and {v} see slot {s} differently: {:?} vs {:?}",
-                        view(n0, s),
-                        view(n, s)
-                    ));
-                }
+            let mine = view(n);
+            if n.health.as_ref().map(health_view) != mine {
+                return Err(format!(
+                    "verifier {v}'s last health snapshot is not its engine's view"
+                ));
+            }
+            if mine != view0 {
+                return Err(format!(
+                    "verifiers {first} and {v} see health differently: {:?} vs {:?}",
+                    view0, mine
+                ));
             }
         }
         Ok(())

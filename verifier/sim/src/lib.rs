@@ -46,6 +46,7 @@ mod sim;
 pub mod store;
 
 pub use actors::opposite;
+pub use check::{health_view, DatasetView};
 pub use fixture::{fixture, Fixture, ProofKind};
 pub use net::SimMillis;
 pub use node::{HonestNode, SimHandles, SimMsg, SimReply};

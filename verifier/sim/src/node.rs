@@ -101,6 +101,8 @@ pub struct HonestNode {
     pub reports: BTreeMap<(&'static str, &'static str), u64>,
     /// The certificates its engine held when it last crashed (a restart must keep them).
     pub held_at_crash: BTreeMap<(Period, SlotId), ContentId>,
+    /// Its engine's health view when it last crashed (a restart must restore it).
+    pub health_at_crash: Vec<crate::DatasetView>,
     /// Times it was rebuilt from its store.
     pub restarts: u32,
 }
@@ -128,6 +130,7 @@ impl HonestNode {
             equivocations: Vec::new(),
             reports: BTreeMap::new(),
             held_at_crash: BTreeMap::new(),
+            health_at_crash: Vec::new(),
             restarts: 0,
         }
     }
@@ -168,6 +171,7 @@ impl HonestNode {
     pub(crate) fn crash(&mut self) {
         if let Some(e) = &self.engine {
             self.held_at_crash = e.certified();
+            self.health_at_crash = crate::health_view(e.health());
         }
         self.engine = None;
         self.life += 1;

@@ -75,8 +75,9 @@ impl Sim {
 }
 
 /// Whether the rebuilt engine holds everything its store holds: the registry, the retained
-/// attestations (periods from `from`), the best certificate of every duty, and every
-/// certificate held at the crash.
+/// attestations (periods from `from`), the best certificate of every duty not settled yet,
+/// every certificate held at the crash, and the health view it had at the crash (restored
+/// from the store's checkpoints and the open periods' certificates).
 fn check_restored(node: &HonestNode, from: Period) -> Result<(), String> {
     let Some(engine) = &node.engine else {
         return Err("no engine".into());
@@ -102,7 +103,12 @@ fn check_restored(node: &HonestNode, from: Period) -> Result<(), String> {
         }
     }
     let held = engine.certified();
-    for (key, id) in store.best_certificates() {
+    let open = store.pruned_before();
+    for (key, id) in store
+        .best_certificates()
+        .into_iter()
+        .filter(|(k, _)| k.0 >= open)
+    {
         if held.get(&key) != Some(&id) {
             return Err(format!(
                 "best stored certificate of period {} slot {} not held after restart",
@@ -117,6 +123,13 @@ fn check_restored(node: &HonestNode, from: Period) -> Result<(), String> {
                 key.0 .0, key.1.index
             ));
         }
+    }
+    let health = crate::health_view(engine.health());
+    if health != node.health_at_crash {
+        return Err(format!(
+            "health view before the crash {:?}, after the restart {health:?}",
+            node.health_at_crash
+        ));
     }
     Ok(())
 }

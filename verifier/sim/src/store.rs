@@ -1,7 +1,9 @@
 //! A verifier's durable store, in memory: every [`Output::Persist`] of its engine applied in
 //! order, as the node's RocksDB store applies them, and read back as a [`Restored`] when the
-//! engine restarts. It also checks what a store can check: the health change log stays
-//! gap-free across restarts, and nothing it holds is rewritten differently.
+//! engine restarts, with only the certificates of the periods from the last prune on (the
+//! health checkpoints hold the rest, as in the node's store). It also checks what a store can
+//! check: the health change log stays gap-free across restarts, checkpoints come with the
+//! prune that settled them, and nothing it holds is rewritten differently.
 //!
 //! [`Output::Persist`]: proofmesh_verifier::engine::Output::Persist
 
@@ -10,6 +12,7 @@ use proofmesh_proto::{
     SlotAssign, SlotId, VerifierIndex, WireMessage,
 };
 use proofmesh_verifier::engine::{Restored, Writes};
+use proofmesh_verifier::health::DatasetCheckpoint;
 use std::collections::BTreeMap;
 
 /// What one verifier's store holds.
@@ -20,6 +23,7 @@ pub struct Store {
     attestations: BTreeMap<(Period, VerifierIndex, ContentId), AttestationBatch>,
     certificates: BTreeMap<(Period, SlotId, ContentId), QuorumCertificate>,
     last_sequence: u64,
+    health: BTreeMap<DatasetRoot, DatasetCheckpoint>,
     proofs_seen: BTreeMap<ContentId, Period>,
     pruned_before: Period,
     writes: u64,
@@ -63,6 +67,14 @@ impl Store {
             }
             next.last_sequence = change.sequence;
         }
+        if !w.health_settled.is_empty() && w.prune_before.is_none() {
+            return Err(
+                "health checkpoints written without the prune point that settled them".into(),
+            );
+        }
+        for c in w.health_settled {
+            next.health.insert(c.dataset, c);
+        }
         for (id, period) in w.proofs_seen {
             next.proofs_seen.insert(id, period);
         }
@@ -83,7 +95,14 @@ impl Store {
             datasets: self.datasets.values().cloned().collect(),
             assignments: self.assignments.values().cloned().collect(),
             attestations: self.attestations.values().cloned().collect(),
-            certificates: self.certificates.values().cloned().collect(),
+            pruned_before: self.pruned_before,
+            health: self.health.values().cloned().collect(),
+            certificates: self
+                .certificates
+                .iter()
+                .filter(|((period, _, _), _)| *period >= self.pruned_before)
+                .map(|(_, c)| c.clone())
+                .collect(),
             last_sequence: self.last_sequence,
             proofs_seen: self.proofs_seen.iter().map(|(id, p)| (*id, *p)).collect(),
         }
@@ -134,6 +153,11 @@ impl Store {
     /// The highest health change sequence written.
     pub fn last_sequence(&self) -> u64 {
         self.last_sequence
+    }
+
+    /// The stored health checkpoints.
+    pub fn health(&self) -> impl Iterator<Item = &DatasetCheckpoint> {
+        self.health.values()
     }
 
     /// Periods before this were pruned.

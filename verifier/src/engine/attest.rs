@@ -188,58 +188,49 @@ impl<H: Handles> Engine<H> {
         }
     }
 
-    /// Applies certificates to health and writes both in this step; publishes them if
-    /// `publish` (our own), after the write.
+    /// Holds the certificates that improve on what we hold (each better one replaces the one
+    /// held for its duty, and health follows it), applies them to health and writes both in
+    /// this step; publishes them if `publish` (our own), after the write.
     fn keep_certificates(
         &mut self,
         certs: Vec<VerifiedCertificate>,
         publish: bool,
         step: &mut Step<H>,
     ) {
-        if certs.is_empty() {
-            return;
-        }
         let mut events = Vec::new();
-        for c in &certs {
+        let mut ours = Vec::new();
+        for c in certs {
             let key = (c.period, c.entry.slot);
-            if self.held(&key).is_some() {
+            // Another certificate of this list may have beaten it already.
+            if !self.improves(&key, &c) {
                 continue;
             }
-            if self
-                .intake
-                .registry
-                .dataset(&c.entry.slot.dataset)
-                .is_none()
-            {
-                let waiting: usize = self.orphan_certs.values().map(Vec::len).sum();
-                if waiting < self.config.max_orphans {
-                    self.orphan_certs
-                        .entry(c.entry.slot.dataset)
-                        .or_default()
-                        .push((**c).clone());
-                }
-                continue;
+            let held = Held::new((*c).clone(), publish);
+            if self.intake.registry.dataset(&key.1.dataset).is_some() {
+                events.push(super::verdict_of(&held.cert, held.id));
+            } else {
+                self.keep_orphan(held.cert.clone());
             }
-            events.push(HealthEvent::FinalVerdict {
-                slot: c.entry.slot,
-                period: c.period,
-                verdict: c.entry.verdict,
-                certificate: c.content_id(),
-            });
+            if publish {
+                ours.push(held.cert.clone());
+            }
+            self.hold(key, held);
+            step.writes.certificates.push(c);
         }
         self.apply_health(events, step);
-        for c in certs {
-            self.hold((c.period, c.entry.slot), Held::new((*c).clone(), publish));
-            if publish {
-                step.push(Output::Publish(GossipMessage::Certificate((*c).clone())));
-            }
-            step.writes.certificates.push(c);
+        for cert in ours {
+            step.push(Output::Publish(GossipMessage::Certificate(cert)));
         }
     }
 
     /// Applies health events, numbers the changes (written with the step) and publishes a
     /// signed repair request for each slot newly lost.
     pub(super) fn apply_health(&mut self, events: Vec<HealthEvent>, step: &mut Step<H>) {
+        if events.is_empty() {
+            return;
+        }
+        // Even an event that changes no state may change the view (evidence, dates).
+        step.health_changed();
         let mut changes = Vec::new();
         let mut repairs = Vec::new();
         for e in events {

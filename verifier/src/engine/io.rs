@@ -3,7 +3,7 @@
 //! [`Output`] in the order given: a step's [`Output::Persist`] always comes first, so whatever
 //! the step publishes or accepts is durable before it leaves the node.
 
-use crate::health::HealthEffect;
+use crate::health::{CheckpointError, DatasetCheckpoint, HealthEffect};
 use crate::intake::{CheckedProof, GossipAction, IntakeError, VerifiedProof};
 use crate::quorum::{VerifiedBatch, VerifiedCertificate};
 use crate::HealthState;
@@ -146,9 +146,13 @@ pub struct Writes {
     pub certificates: Vec<VerifiedCertificate>,
     /// Health changes the certificates caused, numbered.
     pub health: Vec<HealthChange>,
+    /// The settled health of the datasets whose checkpoint changed (replacing the stored
+    /// ones): written with the `prune_before` that settled them.
+    pub health_settled: Vec<DatasetCheckpoint>,
     /// Ids of accepted proofs, by period (dedupe across restarts).
     pub proofs_seen: Vec<(ContentId, Period)>,
-    /// Drop attestations and seen-proof records of periods before this one.
+    /// Drop attestations and seen-proof records of periods before this one, and remember it:
+    /// the health checkpoints hold every certificate of the periods before it.
     pub prune_before: Option<Period>,
 }
 
@@ -160,6 +164,7 @@ impl Writes {
             && self.attestations.is_empty()
             && self.certificates.is_empty()
             && self.health.is_empty()
+            && self.health_settled.is_empty()
             && self.proofs_seen.is_empty()
             && self.prune_before.is_none()
     }
@@ -183,7 +188,13 @@ pub struct Restored {
     pub assignments: Vec<SlotAssign>,
     /// Stored batches of the retained periods.
     pub attestations: Vec<AttestationBatch>,
-    /// Stored certificates, in (period, slot, id) order.
+    /// The last `prune_before` written (`Period(0)` if none): the health checkpoints settle
+    /// every period before it.
+    pub pruned_before: Period,
+    /// The stored health checkpoints (settled before `pruned_before`).
+    pub health: Vec<DatasetCheckpoint>,
+    /// Stored certificates of the periods from `pruned_before` on (a bounded read: the periods
+    /// still open when the node stopped, and those it was down for), in any order.
     pub certificates: Vec<QuorumCertificate>,
     /// The highest stored health change sequence.
     pub last_sequence: u64,
@@ -230,6 +241,9 @@ pub enum Note {
         /// Why (a stable label).
         reason: &'static str,
     },
+    /// A stored health checkpoint did not fit its dataset and was left out (that dataset's
+    /// health starts again from its announcement and the open periods).
+    CheckpointRefused(CheckpointError),
     /// The verifier set changed.
     VerifierSetChanged {
         /// From which period the new set applies.

@@ -382,28 +382,52 @@ impl<H: Handles> Engine<H> {
                 self.count_batch(period, verifier);
             }
         }
+        // The periods before the last prune are settled in the health checkpoints; we accept
+        // no certificate for them, as before the restart.
+        self.pruned_before = restored.pruned_before;
         for c in restored.certificates {
             let key = (c.period, c.entry.slot);
-            if self.held(&key).is_none() {
-                events.push(HealthEvent::FinalVerdict {
-                    slot: c.entry.slot,
-                    period: c.period,
-                    verdict: c.entry.verdict,
-                    certificate: c.content_id(),
-                });
-            }
-            if self.improves(&key, &c) {
+            if c.period >= self.pruned_before && self.improves(&key, &c) {
                 // Formed before the restart; whether the pool rebuilds it is known at the
                 // period's next certify.
                 self.hold(key, Held::new(c, false));
             }
         }
-        // Replayed, not new: the changes are in the store already, so none is numbered or
+        // Health follows the certificate held for each duty (the best one).
+        let mut orphans = Vec::new();
+        for slots in self.certified.values() {
+            for (slot, held) in slots {
+                if self.intake.registry.dataset(&slot.dataset).is_some() {
+                    events.push(verdict_of(&held.cert, held.id));
+                } else {
+                    orphans.push(held.cert.clone());
+                }
+            }
+        }
+        for c in orphans {
+            self.keep_orphan(c);
+        }
+        // Restored, not new: the changes are in the store already, so none is numbered or
         // written again; readers get the rebuilt view.
-        for e in events {
-            let _ = self.health.apply(e);
+        for refused in self
+            .health
+            .restore(self.pruned_before, restored.health, events)
+        {
+            step.note(Note::CheckpointRefused(refused));
         }
         step.health_changed();
+    }
+
+    /// Keeps a certificate of a dataset not announced yet (bounded by `max_orphans`): its
+    /// verdict reaches health when the announcement arrives.
+    fn keep_orphan(&mut self, cert: QuorumCertificate) {
+        let waiting: usize = self.orphan_certs.values().map(Vec::len).sum();
+        if waiting < self.config.max_orphans {
+            self.orphan_certs
+                .entry(cert.entry.slot.dataset)
+                .or_default()
+                .push(cert);
+        }
     }
 
     fn count_batch(&mut self, period: Period, verifier: VerifierIndex) {
@@ -413,6 +437,16 @@ impl<H: Handles> Engine<H> {
             .or_default()
             .entry(verifier)
             .or_insert(0) += 1;
+    }
+}
+
+/// The health event of a certificate with content id `id`.
+fn verdict_of(cert: &QuorumCertificate, id: ContentId) -> HealthEvent {
+    HealthEvent::FinalVerdict {
+        slot: cert.entry.slot,
+        period: cert.period,
+        verdict: cert.entry.verdict,
+        certificate: id,
     }
 }
 

@@ -63,12 +63,15 @@ impl<H: Handles> Engine<H> {
                 self.adopt_orphan_claims(&a.root, step);
                 let mut events = vec![HealthEvent::announced(&a)];
                 for c in self.orphan_certs.remove(&a.root).unwrap_or_default() {
-                    events.push(HealthEvent::FinalVerdict {
-                        slot: c.entry.slot,
-                        period: c.period,
-                        verdict: c.entry.verdict,
-                        certificate: proofmesh_proto::WireMessage::content_id(&c),
-                    });
+                    // Only the certificate still held for its duty (a better one may have
+                    // replaced it while both waited).
+                    let id = proofmesh_proto::WireMessage::content_id(&c);
+                    if self
+                        .held(&(c.period, c.entry.slot))
+                        .is_some_and(|h| h.id == id)
+                    {
+                        events.push(super::verdict_of(&c, id));
+                    }
                 }
                 self.apply_health(events, step);
                 GossipAction::Accept

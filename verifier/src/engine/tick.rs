@@ -83,6 +83,9 @@ impl<H: Handles> Engine<H> {
         self.batches = self.batches.split_off(&keep);
         self.sets.prune_before(keep);
         self.pruned_before = keep;
+        // Certificates of the pruned periods are refused from now on: their health is settled,
+        // and the checkpoints that changed go in the same write as the prune point.
+        step.writes.health_settled = self.health.settle_before(keep);
         step.writes.prune_before = Some(keep);
     }
 }

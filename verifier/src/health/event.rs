@@ -81,7 +81,8 @@ pub enum HealthEffect {
         from: SlotState,
         /// Its new state.
         to: SlotState,
-        /// The period of the event that caused the change.
+        /// The period the new state began (the period of the event that caused the change,
+        /// or of an earlier one when a late certificate redates the state).
         period: Period,
         /// The certificates behind the new state.
         evidence: Vec<ContentId>,
@@ -121,9 +122,24 @@ pub enum HealthEffect {
     Ignored(IgnoreReason),
 }
 
+impl HealthEffect {
+    /// The dataset the effect is about (`None` for `Ignored`).
+    pub fn dataset(&self) -> Option<DatasetRoot> {
+        match self {
+            HealthEffect::DatasetAdded { dataset, .. }
+            | HealthEffect::DatasetChanged { dataset, .. }
+            | HealthEffect::Unrecoverable { dataset, .. } => Some(*dataset),
+            HealthEffect::SlotChanged { slot, .. } | HealthEffect::RepairRequested { slot, .. } => {
+                Some(slot.dataset)
+            }
+            HealthEffect::Ignored(_) => None,
+        }
+    }
+}
+
 /// Why an event was ignored. None of these penalise a peer by themselves: events are already
-/// certified, so these are ordering facts (duplicates, stale periods) or gaps in what this
-/// node knows (an unknown dataset) — except `Conflicting`, which the node should surface.
+/// certified, so these are ordering facts (duplicates, settled periods) or gaps in what this
+/// node knows (an unknown dataset).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum IgnoreReason {
     /// No announcement of this dataset yet; the caller may retry once it has one.
@@ -134,15 +150,14 @@ pub enum IgnoreReason {
     BadShape,
     /// The dataset is already known with another K / M; the first announcement stands.
     AnnounceMismatch,
-    /// The same fact again (same announcement, same verdict for the same period, a repair
-    /// already started): idempotence.
+    /// The same fact again (same announcement, the same certificate for the same duty, a
+    /// repair already started): idempotence.
     Duplicate,
-    /// A different final verdict for a (slot, period) that already has one: two quorums
-    /// disagree, which needs equivocation by ≥ 1/3 of the weight. The first one stands; the
-    /// node should expose both certificates.
-    Conflicting,
-    /// Older than the slot's latest applied period: out-of-order delivery never rolls the
-    /// state back.
+    /// For a settled period (before [`HealthState::settle_before`]'s point): the node no
+    /// longer accepts certificates for it. A late event of an open period is not stale: it
+    /// takes its place in the slot's period order.
+    ///
+    /// [`HealthState::settle_before`]: super::HealthState::settle_before
     Stale,
     /// A repair event for a slot that is neither Lost nor Repairing.
     NoRepairPending,
@@ -157,7 +172,6 @@ impl IgnoreReason {
             IgnoreReason::BadShape => "bad_shape",
             IgnoreReason::AnnounceMismatch => "announce_mismatch",
             IgnoreReason::Duplicate => "duplicate",
-            IgnoreReason::Conflicting => "conflicting",
             IgnoreReason::Stale => "stale",
             IgnoreReason::NoRepairPending => "no_repair_pending",
         }

@@ -1,10 +1,12 @@
 //! One slot's health: its state, the certificates that justify it, and the transition rules
-//! driven by final verdicts and repair events. The dataset view in `state` is built on top.
+//! driven by final verdicts and repair events (applied in period order by `timeline`). The
+//! dataset view in `state` is built on top.
 
 use proofmesh_proto::{ContentId, Period, Verdict};
 
 use super::config::HealthConfig;
 use super::event::IgnoreReason;
+use super::CheckpointError;
 
 /// Where a slot stands, from the final verdicts on its duties (DESIGN §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,6 +42,10 @@ impl SlotState {
 
 /// A slot's health with the evidence behind it, so a client can check the claim against the
 /// certificates instead of trusting the node that serves it.
+///
+/// Everything but [`repair_requested`](Self::repair_requested) is a function of the slot's
+/// certified events in period order; that flag is this node's memory of what it already
+/// gossiped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotHealth {
     state: SlotState,
@@ -56,6 +62,24 @@ pub struct SlotHealth {
 pub(crate) struct Transition {
     pub(crate) from: SlotState,
     pub(crate) to: SlotState,
+}
+
+/// The stored form of a [`SlotHealth`]: every field that follows from the slot's events
+/// ([`SlotHealth::parts`], back with [`SlotHealth::from_parts`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotHealthParts {
+    /// [`SlotHealth::state`].
+    pub state: SlotState,
+    /// [`SlotHealth::since`].
+    pub since: Option<Period>,
+    /// [`SlotHealth::latest`].
+    pub latest: Option<(Period, Verdict)>,
+    /// [`SlotHealth::misses`].
+    pub misses: u32,
+    /// [`SlotHealth::invalids`].
+    pub invalids: u32,
+    /// [`SlotHealth::evidence`].
+    pub evidence: Vec<ContentId>,
 }
 
 impl Default for SlotHealth {
@@ -113,7 +137,7 @@ impl SlotHealth {
     }
 
     /// Whether a repair request was already raised (or a repair claimed) for the current
-    /// loss, so it is never raised twice.
+    /// loss, so it is never raised twice. Cleared when the slot leaves Lost / Repairing.
     pub fn repair_requested(&self) -> bool {
         self.repair_requested
     }
@@ -132,12 +156,78 @@ impl SlotHealth {
         self.state == SlotState::Healthy
     }
 
-    pub(crate) fn mark_repair_requested(&mut self) {
-        self.repair_requested = true;
+    /// Whether the slot is written off (Lost or Repairing): failures change nothing more.
+    pub fn is_written_off(&self) -> bool {
+        matches!(self.state, SlotState::Lost | SlotState::Repairing)
     }
 
-    /// Applies a final verdict. Periods older than the latest applied one are stale; the same
-    /// period again is a duplicate (same verdict) or a conflict (another verdict).
+    pub(crate) fn set_repair_requested(&mut self, requested: bool) {
+        self.repair_requested = requested;
+    }
+
+    /// The fields that are a function of the slot's events, for storing it.
+    pub fn parts(&self) -> SlotHealthParts {
+        SlotHealthParts {
+            state: self.state,
+            since: self.since,
+            latest: self.latest,
+            misses: self.misses,
+            invalids: self.invalids,
+            evidence: self.evidence.clone(),
+        }
+    }
+
+    /// A slot's health back from its stored parts (no repair requested), checked to be one the
+    /// transition rules can reach: the counts match the state, every failed duty of the run has
+    /// its certificate, and a state other than the presumed Healthy has a period.
+    pub fn from_parts(p: SlotHealthParts) -> Result<Self, CheckpointError> {
+        let bad = |why: &'static str| Err(CheckpointError::Slot(why));
+        let failing = matches!(
+            p.state,
+            SlotState::Missed(_) | SlotState::Invalid | SlotState::Lost | SlotState::Repairing
+        );
+        if p.invalids > p.misses {
+            return bad("more invalid verdicts than failed duties");
+        }
+        match p.state {
+            SlotState::Healthy if p.misses != 0 || p.evidence.len() > 1 => {
+                return bad("a healthy slot with a run of failed duties");
+            }
+            SlotState::Missed(n) if n == 0 || n != p.misses => {
+                return bad("Missed(n) with another miss count");
+            }
+            SlotState::Invalid if p.invalids == 0 => {
+                return bad("Invalid without an invalid verdict")
+            }
+            _ => {}
+        }
+        if failing && (p.misses == 0 || usize::try_from(p.misses).ok() != Some(p.evidence.len())) {
+            return bad("a failed duty without its certificate");
+        }
+        if failing && p.since.is_none() {
+            return bad("a failing slot without the period it began");
+        }
+        match (p.since, p.latest) {
+            (Some(_), None) => return bad("a state change without a verdict"),
+            (Some(since), Some((latest, _))) if since > latest => {
+                return bad("a state that began after the latest verdict");
+            }
+            _ => {}
+        }
+        Ok(Self {
+            state: p.state,
+            since: p.since,
+            latest: p.latest,
+            misses: p.misses,
+            invalids: p.invalids,
+            evidence: p.evidence,
+            repair_requested: false,
+        })
+    }
+
+    /// Applies a final verdict. A period not newer than the latest applied one is stale or a
+    /// duplicate; the timeline applies verdicts in period order, one per period, so neither
+    /// happens there.
     pub(crate) fn on_verdict(
         &mut self,
         period: Period,
@@ -145,7 +235,7 @@ impl SlotHealth {
         certificate: ContentId,
         config: &HealthConfig,
     ) -> Result<Option<Transition>, IgnoreReason> {
-        self.check_newer(period, verdict)?;
+        self.check_newer(period)?;
         self.latest = Some((period, verdict));
         let from = self.state;
         let to = match (verdict, from) {
@@ -190,8 +280,7 @@ impl SlotHealth {
             SlotState::Repairing => Err(IgnoreReason::Duplicate),
             SlotState::Lost if self.since.is_some_and(|s| period < s) => Err(IgnoreReason::Stale),
             SlotState::Lost => {
-                // Someone is on it: never request this loss's repair afterwards.
-                self.repair_requested = true;
+                // Someone is on it: a Repairing slot counts as requested (see `timeline`).
                 Ok(self.enter(SlotState::Lost, SlotState::Repairing, period))
             }
             _ => Err(IgnoreReason::NoRepairPending),
@@ -217,11 +306,10 @@ impl SlotHealth {
         Ok(self.enter(from, SlotState::Healthy, period))
     }
 
-    fn check_newer(&self, period: Period, verdict: Verdict) -> Result<(), IgnoreReason> {
+    fn check_newer(&self, period: Period) -> Result<(), IgnoreReason> {
         match self.latest {
             Some((p, _)) if period < p => Err(IgnoreReason::Stale),
-            Some((p, v)) if period == p && v == verdict => Err(IgnoreReason::Duplicate),
-            Some((p, _)) if period == p => Err(IgnoreReason::Conflicting),
+            Some((p, _)) if period == p => Err(IgnoreReason::Duplicate),
             _ => Ok(()),
         }
     }
@@ -231,7 +319,6 @@ impl SlotHealth {
         self.invalids = 0;
         self.evidence.clear();
         self.evidence.push(certificate);
-        self.repair_requested = false;
     }
 
     fn enter(&mut self, from: SlotState, to: SlotState, period: Period) -> Option<Transition> {
@@ -284,7 +371,7 @@ mod tests {
     }
 
     #[test]
-    fn same_period_other_verdict_is_a_conflict() {
+    fn a_period_is_applied_once() {
         let mut s = SlotHealth::new();
         verdict(&mut s, 3, Verdict::Valid, 1);
         let r = s.on_verdict(
@@ -293,8 +380,30 @@ mod tests {
             cid(2),
             &HealthConfig::default(),
         );
-        assert_eq!(r, Err(IgnoreReason::Conflicting));
+        assert_eq!(r, Err(IgnoreReason::Duplicate));
         assert_eq!(s.evidence(), &[cid(1)]);
+    }
+
+    #[test]
+    fn parts_round_trip_and_unreachable_parts_are_refused() {
+        let mut s = SlotHealth::new();
+        verdict(&mut s, 1, Verdict::Invalid, 1);
+        verdict(&mut s, 2, Verdict::Missing, 2);
+        assert_eq!(SlotHealth::from_parts(s.parts()), Ok(s.clone()));
+        let fresh = SlotHealth::new();
+        assert_eq!(SlotHealth::from_parts(fresh.parts()), Ok(fresh));
+        let mut p = s.parts();
+        p.evidence.pop();
+        assert!(SlotHealth::from_parts(p).is_err());
+        let mut p = s.parts();
+        p.state = SlotState::Missed(3);
+        assert!(SlotHealth::from_parts(p).is_err());
+        let mut p = s.parts();
+        p.since = None;
+        assert!(SlotHealth::from_parts(p).is_err());
+        let mut p = s.parts();
+        p.latest = Some((Period(1), Verdict::Missing));
+        assert!(SlotHealth::from_parts(p).is_err());
     }
 
     #[test]

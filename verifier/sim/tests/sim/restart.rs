@@ -17,7 +17,7 @@ fn restarts_lose_nothing_and_never_equivocate() {
         s.net = NetConfig::random(&mut rng, 0.02);
         tuning(&mut s, &mut rng);
         // A short retention exercises pruning (and what a restart restores of it).
-        s.engine.retention_periods = rng.gen_range(2..=8);
+        s.engine.retention_periods = rng.gen_range(2..=4);
         slot_faults(&mut s, &mut rng);
         if !s.invalid.is_empty() {
             s.net.provider_loss = 0.0;
