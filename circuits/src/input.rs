@@ -111,7 +111,7 @@ pub struct CircuitInput {
     pub dataset_root: Fr,
     /// Public: the period's randomness.
     pub entropy: Fr,
-    /// Private: cells in the slot (a power of two).
+    /// Private: cells in the slot tree, pad blocks included (a power of two).
     pub n_cells_per_slot: u64,
     /// Private: slots in the dataset.
     pub n_slots_per_dataset: u64,

@@ -60,6 +60,12 @@ impl MerkleTree {
         if leaves.is_empty() {
             return Err(MerkleError::Empty);
         }
+        Ok(Self::over_nonempty(leaves))
+    }
+
+    /// [`MerkleTree::new`] for a caller that knows `leaves` is not empty.
+    pub(crate) fn over_nonempty(leaves: Vec<Fr>) -> Self {
+        debug_assert!(!leaves.is_empty());
         let mut layers = vec![leaves];
         loop {
             let (bottom, last) = (layers.len() == 1, &layers[layers.len() - 1]);
@@ -69,7 +75,7 @@ impl MerkleTree {
             let next = compress_layer(last, bottom);
             layers.push(next);
         }
-        Ok(Self { layers })
+        Self { layers }
     }
 
     /// The root: the commitment to all leaves.

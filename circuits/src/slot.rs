@@ -2,11 +2,19 @@
 //! the root of the depth-5 tree over its cell hashes, the slot root is the root of the tree
 //! over block hashes, and a cell's path is its 5 in-block siblings then its block's path.
 //! Both trees have their own bottom layer, so the bottom-layer key appears twice on a path.
+//!
+//! A slot of any whole number of blocks is padded in its tree as Codex pads it (nim-codex
+//! `slots/builder/builder.nim`, `numPadSlotBlocks`): after its `n` stored blocks come
+//! `nextPow2(32·n)/32 − n` all-zero blocks, which exist only in the tree. They all hash to one
+//! constant ([`zero_block_tree`]), so padding costs one hash per pad block, never its data.
+//! Codex samples over the padded cell count; a sampled cell in the pad region opens as an
+//! all-zero cell whose path runs through the zero block's tree.
 
 use crate::field::bytes_to_elements;
 use crate::merkle::{path_depth, reconstruct_root, MerkleError, MerkleTree};
 use crate::sponge::sponge_rate2;
 use ark_bn254::Fr;
+use std::sync::OnceLock;
 
 /// Bytes per cell: the unit a proof opens.
 pub const CELL_SIZE: usize = 2048;
@@ -28,9 +36,13 @@ pub enum SlotError {
     /// A cell must be exactly 2048 bytes.
     #[error("a cell must be {CELL_SIZE} bytes, got {0}")]
     CellSize(usize),
-    /// Codex pads slots to a power-of-two number of blocks (and so of cells).
-    #[error("a slot must have a power-of-two number of blocks, got {0}")]
+    /// A slot tree (stored blocks and pad) has a power-of-two number of blocks, so a cell
+    /// count that is not one (or under one block) describes no slot tree.
+    #[error("a slot tree must have a power-of-two number of blocks, got {0}")]
     BlocksNotPowerOfTwo(u64),
+    /// A slot holds at least one block.
+    #[error("a slot must hold at least one block")]
+    NoBlocks,
     /// A tree or path problem.
     #[error(transparent)]
     Merkle(#[from] MerkleError),
@@ -66,22 +78,56 @@ pub fn block_hash(block: &[u8]) -> Result<Fr, SlotError> {
     Ok(block_tree(block)?.root())
 }
 
-/// The tree over a slot's block hashes: everything needed for the slot root and, with a
-/// block's own tree, any cell's path. Memory is one hash per block, never the slot's data.
+/// Codex's `numPadSlotBlocks`: the all-zero blocks that follow a slot's `n_blocks` stored
+/// blocks in its tree, `nextPow2(32·n)/32 − n` (0 when `n` is already a power of two).
+pub fn pad_blocks(n_blocks: u64) -> u64 {
+    // A u64 block count past 2^63 is 2^78 bytes: not a file anyone has.
+    n_blocks
+        .checked_next_power_of_two()
+        .unwrap_or(0)
+        .saturating_sub(n_blocks)
+}
+
+/// The tree of an all-zero 64 KiB block, the block Codex pads slots with: computed once, from
+/// one zero cell's hash, without a 64 KiB buffer.
+pub fn zero_block_tree() -> &'static MerkleTree {
+    static TREE: OnceLock<MerkleTree> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let cell = sponge_rate2(&zero_cell_elements());
+        MerkleTree::over_nonempty(vec![cell; CELLS_PER_BLOCK])
+    })
+}
+
+/// The field elements of an all-zero cell: what a sampled cell in the pad region opens to.
+pub fn zero_cell_elements() -> Vec<Fr> {
+    bytes_to_elements(&[0u8; CELL_SIZE])
+}
+
+/// The tree over a slot's block hashes, pad included: everything needed for the slot root
+/// and, with a block's own tree, any cell's path. Memory is one hash per block of the padded
+/// tree, never the slot's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotTree {
     blocks: MerkleTree,
+    stored: u64,
 }
 
 impl SlotTree {
-    /// Builds the slot tree from its block hashes, in block order.
-    pub fn from_block_hashes(hashes: Vec<Fr>) -> Result<Self, SlotError> {
-        let n = hashes.len() as u64;
-        if !n.is_power_of_two() {
-            return Err(SlotError::BlocksNotPowerOfTwo(n));
+    /// Builds the slot tree from the hashes of the slot's stored blocks, in block order,
+    /// padded with the zero block's hash up to a power of two of blocks as Codex pads it
+    /// ([`pad_blocks`]). Hashes that already number a power of two are taken as they are.
+    pub fn from_block_hashes(mut hashes: Vec<Fr>) -> Result<Self, SlotError> {
+        if hashes.is_empty() {
+            return Err(SlotError::NoBlocks);
+        }
+        let stored = hashes.len() as u64;
+        let pad = pad_blocks(stored) as usize;
+        if pad > 0 {
+            hashes.resize(hashes.len() + pad, zero_block_tree().root());
         }
         Ok(Self {
-            blocks: MerkleTree::new(hashes)?,
+            blocks: MerkleTree::over_nonempty(hashes),
+            stored,
         })
     }
 
@@ -90,17 +136,29 @@ impl SlotTree {
         self.blocks.root()
     }
 
-    /// Number of 64 KiB blocks.
+    /// Number of 64 KiB blocks in the tree: stored blocks and pad (a power of two).
     pub fn n_blocks(&self) -> u64 {
         self.blocks.leaves().len() as u64
     }
 
-    /// Number of cells (`nCellsPerSlot`).
+    /// Number of stored blocks: the ones a slot file holds, before the pad.
+    pub fn n_stored_blocks(&self) -> u64 {
+        self.stored
+    }
+
+    /// Whether block `index` of the tree is a pad block (all zero, not stored); false past
+    /// the tree.
+    pub fn is_pad_block(&self, index: u64) -> bool {
+        (self.stored..self.n_blocks()).contains(&index)
+    }
+
+    /// Number of cells in the tree, pad included (`nCellsPerSlot`: what the sampler draws
+    /// from and what the circuit and announcements use).
     pub fn n_cells(&self) -> u64 {
         self.n_blocks() * CELLS_PER_BLOCK as u64
     }
 
-    /// The block hashes, in order.
+    /// The block hashes, in order, pad included.
     pub fn block_hashes(&self) -> &[Fr] {
         self.blocks.leaves()
     }
@@ -224,8 +282,77 @@ mod tests {
             SlotError::CellSize(2047)
         );
         assert_eq!(
-            SlotTree::from_block_hashes(vec![Fr::ZERO; 3]).unwrap_err(),
+            SlotTree::from_block_hashes(vec![]).unwrap_err(),
+            SlotError::NoBlocks
+        );
+        assert_eq!(
+            reconstruct_slot_root(Fr::ZERO, 0, 96, &[Fr::ZERO; 7]).unwrap_err(),
             SlotError::BlocksNotPowerOfTwo(3)
         );
+    }
+
+    #[test]
+    fn pad_counts_are_codex_num_pad_slot_blocks() {
+        // nextPow2(32·n)/32 − n, as nim-codex computes it from cells.
+        for (n, pad) in [
+            (1, 0),
+            (2, 0),
+            (3, 1),
+            (4, 0),
+            (5, 3),
+            (8, 0),
+            (9, 7),
+            (1000, 24),
+        ] {
+            assert_eq!(pad_blocks(n), pad, "{n} blocks");
+            assert_eq!(((32 * n).next_power_of_two() / 32) - n, pad);
+        }
+    }
+
+    #[test]
+    fn the_zero_block_tree_is_the_tree_of_a_zero_block() {
+        let zero = vec![0u8; BLOCK_SIZE];
+        assert_eq!(zero_block_tree(), &block_tree(&zero).unwrap());
+        assert_eq!(
+            zero_cell_elements(),
+            cell_elements(&zero[..CELL_SIZE]).unwrap()
+        );
+    }
+
+    #[test]
+    fn short_slots_are_padded_with_zero_blocks() {
+        let zero = block_hash(&vec![0u8; BLOCK_SIZE]).unwrap();
+        for n in [1u8, 3, 5, 6, 7] {
+            let blocks: Vec<Vec<u8>> = (0..n).map(block).collect();
+            let hashes: Vec<Fr> = blocks.iter().map(|b| block_hash(b).unwrap()).collect();
+            let mut explicit = hashes.clone();
+            explicit.resize((n as usize).next_power_of_two(), zero);
+            let padded = SlotTree::from_block_hashes(hashes).unwrap();
+            assert_eq!(
+                padded.root(),
+                MerkleTree::new(explicit.clone()).unwrap().root()
+            );
+            assert_eq!(padded.block_hashes(), &explicit[..]);
+            assert_eq!(padded.n_blocks(), explicit.len() as u64);
+            assert_eq!(padded.n_stored_blocks(), u64::from(n));
+            assert_eq!(padded.n_cells(), 32 * explicit.len() as u64);
+            assert!(!padded.is_pad_block(u64::from(n) - 1));
+            assert!(padded.is_pad_block(u64::from(n)) == (pad_blocks(u64::from(n)) > 0));
+            // The last cell of the tree (in the pad when there is one) opens as a zero cell.
+            let last = padded.n_cells() - 1;
+            if padded.is_pad_block(last / 32) {
+                let path = padded.cell_path(zero_block_tree(), last).unwrap();
+                let h = sponge_rate2(&zero_cell_elements());
+                assert_eq!(
+                    reconstruct_slot_root(h, last, padded.n_cells(), &path).unwrap(),
+                    padded.root()
+                );
+                let one = sponge_rate2(&cell_elements(&[1u8; CELL_SIZE]).unwrap());
+                assert_ne!(
+                    reconstruct_slot_root(one, last, padded.n_cells(), &path).unwrap(),
+                    padded.root()
+                );
+            }
+        }
     }
 }

@@ -163,17 +163,87 @@ fn generated_input(
     let dataset = MerkleTree::new(roots).unwrap();
     let entropy = Fr::from(rng.gen::<u64>());
     let indices = sample_indices(entropy, slot.root(), slot.n_cells(), params.n_samples).unwrap();
-    let cells = indices
+    let cells = open_cells(&blocks, &trees, &slot, &indices);
+    CircuitInput::assemble(params, entropy, &dataset, slot_index, &slot, cells).unwrap()
+}
+
+/// The sampled cells of a slot of `blocks` (padded in `slot` to a power of two of blocks): a
+/// cell past the stored blocks is a zero cell under the zero block's tree, as Codex opens it.
+fn open_cells(
+    blocks: &[Vec<u8>],
+    trees: &[MerkleTree],
+    slot: &SlotTree,
+    indices: &[u64],
+) -> Vec<SampledCell> {
+    indices
         .iter()
         .map(|&c| {
             let (b, k) = ((c / 32) as usize, (c % 32) as usize);
-            SampledCell {
-                elements: slot::cell_elements(&blocks[b][k * CELL_SIZE..][..CELL_SIZE]).unwrap(),
-                path: slot.cell_path(&trees[b], c).unwrap(),
+            match blocks.get(b) {
+                Some(block) => SampledCell {
+                    elements: slot::cell_elements(&block[k * CELL_SIZE..][..CELL_SIZE]).unwrap(),
+                    path: slot.cell_path(&trees[b], c).unwrap(),
+                },
+                None => SampledCell {
+                    elements: slot::cell_elements(&[0u8; CELL_SIZE]).unwrap(),
+                    path: slot
+                        .cell_path(&slot::block_tree(&vec![0u8; BLOCK_SIZE]).unwrap(), c)
+                        .unwrap(),
+                },
             }
         })
-        .collect();
-    CircuitInput::assemble(params, entropy, &dataset, slot_index, &slot, cells).unwrap()
+        .collect()
+}
+
+#[test]
+fn padded_slots_satisfy_small_circuits_with_samples_in_the_pad() {
+    // 3 and 5 stored blocks: trees of 4 and 8 blocks, the last 1 and 3 of them zero. The
+    // entropy is chosen so that one sample lands in the pad and one in the stored blocks.
+    let params = small_params();
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    for n_blocks in [3usize, 5] {
+        let blocks: Vec<Vec<u8>> = (0..n_blocks)
+            .map(|_| (0..BLOCK_SIZE).map(|_| rng.gen()).collect())
+            .collect();
+        let trees: Vec<MerkleTree> = blocks
+            .iter()
+            .map(|b| slot::block_tree(b).unwrap())
+            .collect();
+        let slot =
+            SlotTree::from_block_hashes(trees.iter().map(MerkleTree::root).collect()).unwrap();
+        assert_eq!(slot.n_cells(), 32 * n_blocks.next_power_of_two() as u64);
+        let dataset = MerkleTree::new(vec![Fr::from(3u64), slot.root(), Fr::from(4u64)]).unwrap();
+        let stored_cells = 32 * n_blocks as u64;
+        let (entropy, indices) = (1u64..)
+            .map(|e| {
+                let e = Fr::from(e);
+                (
+                    e,
+                    sample_indices(e, slot.root(), slot.n_cells(), 2).unwrap(),
+                )
+            })
+            .find(|(_, i)| i[0] >= stored_cells && i[1] < stored_cells)
+            .unwrap();
+        let cells = open_cells(&blocks, &trees, &slot, &indices);
+        let input = CircuitInput::assemble(&params, entropy, &dataset, 1, &slot, cells).unwrap();
+        input.check(&params).unwrap();
+        assert!(satisfied(&input, params), "{n_blocks} blocks");
+        // The pad is zero: a pad cell that claims other data is refused.
+        let mut bad = input.clone();
+        bad.cell_data[0][0] += Fr::from(1u64);
+        assert!(bad.check(&params).is_err());
+        assert!(
+            !satisfied(&bad, params),
+            "{n_blocks} blocks: nonzero pad cell"
+        );
+        // So is a slot that claims only its stored cells (not a power of two).
+        let mut short = input.clone();
+        short.n_cells_per_slot = stored_cells;
+        assert!(
+            !satisfied(&short, params),
+            "{n_blocks} blocks: unpadded count"
+        );
+    }
 }
 
 fn small_params() -> CircuitParams {

@@ -1,13 +1,13 @@
-//! A dataset given as its slot files, in slot order: its commitment (slot roots and dataset
-//! root) and the circuit input proving one slot for one entropy.
+//! A dataset given as its slot files, in slot order: its commitment (slot roots, each over
+//! the slot padded with zero blocks as Codex pads it, and the dataset root over them) and the
+//! circuit input proving one slot for one entropy.
 
 use crate::error::ProverError;
 use crate::progress::{NoProgress, Progress, Stage};
 use crate::slot_file::SlotFile;
-use proofmesh_circuits::input::SampledCell;
 use proofmesh_circuits::merkle::MerkleTree;
 use proofmesh_circuits::sampler::sample_indices;
-use proofmesh_circuits::slot::{cell_elements, SlotTree, CELLS_PER_BLOCK, CELL_SIZE};
+use proofmesh_circuits::slot::SlotTree;
 use proofmesh_circuits::{CircuitInput, CircuitParams, Fr};
 use std::path::Path;
 
@@ -98,17 +98,12 @@ pub fn circuit_input(
                 why: e.to_string(),
             }
         })?;
-    let mut cells = Vec::with_capacity(indices.len());
-    for cell in indices {
-        let block_index = cell / CELLS_PER_BLOCK as u64;
-        let block = file.read_block(block_index)?;
-        let block_tree = proofmesh_circuits::slot::block_tree(&block)?;
-        let offset = (cell % CELLS_PER_BLOCK as u64) as usize * CELL_SIZE;
-        cells.push(SampledCell {
-            elements: cell_elements(&block[offset..offset + CELL_SIZE])?,
-            path: tree.cell_path(&block_tree, cell)?,
-        });
-    }
+    // The sampler draws from the padded cell count, as Codex's does: a cell in the pad opens
+    // as a zero cell (nothing read), any other from the file.
+    let cells = indices
+        .into_iter()
+        .map(|cell| file.open_cell(tree, cell))
+        .collect::<Result<Vec<_>, _>>()?;
     let input = CircuitInput::assemble(
         params,
         entropy,

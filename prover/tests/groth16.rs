@@ -114,6 +114,47 @@ fn setup_prove_verify_small() {
 }
 
 #[test]
+fn a_padded_slot_proves_and_verifies() {
+    // Slot 1 holds 3 blocks, its tree 4 (one zero pad block, cells 96..128). The entropy is
+    // the first whose 2 samples hit the pad and the stored cells.
+    let (_, prover) = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = [
+        common::slot_file(dir.path(), "a.bin", 2, 11),
+        common::slot_file(dir.path(), "b.bin", 3, 12),
+        common::slot_file(dir.path(), "c.bin", 5, 13),
+    ];
+    let slots = open_slots(&paths).unwrap();
+    let c = commit(&slots).unwrap();
+    let tree = &c.slots[1];
+    assert_eq!((tree.n_cells(), slots[1].n_cells()), (128, 128));
+    let entropy = (1u64..)
+        .find(|&e| {
+            let i = sample_indices(Fr::from(e), tree.root(), 128, SMALL.n_samples).unwrap();
+            i.iter().any(|&x| x >= 96) && i.iter().any(|&x| x < 96)
+        })
+        .unwrap();
+    let p = prove_slot(
+        prover,
+        &slots,
+        &request(1, entropy),
+        Some(c.root()),
+        &NoProgress,
+        &mut ChaCha20Rng::seed_from_u64(5),
+    )
+    .unwrap();
+    assert_eq!(
+        p.public_inputs,
+        [Fr::from(entropy), c.root(), Fr::from(1u64)]
+    );
+    let vk = prover.verifying_key();
+    assert!(vk.verify(&p.proof, &p.public_inputs).unwrap());
+    let mut wrong = p.public_inputs;
+    wrong[2] = Fr::from(2u64);
+    assert!(!vk.verify(&p.proof, &wrong).unwrap());
+}
+
+#[test]
 fn the_root_on_record_must_match_and_nothing_is_proven_otherwise() {
     let (_, prover) = keys();
     let dir = tempfile::tempdir().unwrap();

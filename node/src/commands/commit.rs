@@ -9,9 +9,11 @@ use std::process::ExitCode;
 /// Compute a dataset's Codex commitments from its slot files.
 ///
 /// The files, in the order given, are slots 0..n-1 of one dataset. Each is the slot's raw
-/// bytes: a whole number of 64 KiB blocks and a power-of-two number of 2048-byte cells. Cells
-/// are hashed with Poseidon2 (rate-2 sponge), blocks and slots with Codex's keyed Merkle
-/// trees; blocks are hashed in parallel. Prints JSON:
+/// bytes: a positive whole number of 64 KiB blocks (of 32 cells of 2048 bytes). As Codex
+/// does, a slot's tree pads its blocks with all-zero blocks up to a power of two of blocks
+/// (the pad is never stored nor read). Cells are hashed with Poseidon2 (rate-2 sponge),
+/// blocks and slots with Codex's keyed Merkle trees; blocks are hashed in parallel. Prints
+/// JSON, cellsPerSlot counting the padded tree (the circuit's nCellsPerSlot):
 ///   {"datasetRoot": "<decimal>", "slotRoots": ["<decimal>", ...], "cellsPerSlot": [..]}
 ///
 /// Example:

@@ -14,8 +14,10 @@ use std::process::ExitCode;
 /// The slot files, in order, are slots 0..n-1 of the dataset. The input is for Codex's circuit
 /// SampleAndProve(maxDepth 32, maxLog2NSlots 8, blockTreeDepth 5, 67 elements per cell, K):
 /// dataSetRoot, entropy, nCellsPerSlot, nSlotsPerDataSet, slotIndex, slotRoot, slotProof
-/// (padded to 8), cellData and merklePaths (padded to 32). It is checked natively before it is
-/// written, and Codex's own witness calculator accepts it (snarkjs wtns calculate).
+/// (padded to 8), cellData and merklePaths (padded to 32). nCellsPerSlot counts the slot's
+/// tree with Codex's zero-block pad; a sampled cell in the pad opens as an all-zero cell. It
+/// is checked natively before it is written, and Codex's own witness calculator accepts it
+/// (snarkjs wtns calculate).
 ///
 /// Example:
 ///   proofmesh input --slot-index 3 --entropy 1234567 --samples 5 --out input.json slot*.bin
