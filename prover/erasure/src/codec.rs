@@ -76,6 +76,15 @@ pub(crate) fn reconstruct_inner(
     if present < k {
         return Err(ErasureError::TooFewShards { present, needed: k });
     }
+    if shards[..k].iter().all(Option::is_some) {
+        // Only parity is missing: encoding is cheaper than decoding, and a decode needs
+        // nothing at all.
+        return if with_parity {
+            encode_missing_parity(shards, k)
+        } else {
+            Ok(())
+        };
+    }
     match field_for(k, m) {
         Field::Xor => {
             // Data and parity XOR to zero, so the one missing shard is the XOR of the rest.
@@ -100,9 +109,7 @@ pub(crate) fn reconstruct_inner(
             result.map_err(ErasureError::Gf8)?;
         }
         Field::Gf16 => {
-            if shards[..k].iter().any(Option::is_none) {
-                gf16_restore_data(shards, k, m, len)?;
-            }
+            gf16_restore_data(shards, k, m, len)?;
             if with_parity && shards[k..].iter().any(Option::is_none) {
                 let mut parity = vec![vec![0u8; len]; m];
                 let data: Vec<&[u8]> = shards[..k].iter().flatten().map(Vec::as_slice).collect();
@@ -116,6 +123,24 @@ pub(crate) fn reconstruct_inner(
         }
     }
     Ok(())
+}
+
+/// Re-encodes the missing parity shards of a codeword whose data shards are all present,
+/// moving the buffers rather than copying them.
+fn encode_missing_parity(shards: &mut [Option<Vec<u8>>], k: usize) -> Result<()> {
+    let len = shards.iter().flatten().map(Vec::len).next().unwrap_or(0);
+    let missing: Vec<bool> = shards.iter().map(Option::is_none).collect();
+    let mut work: Vec<Vec<u8>> = shards
+        .iter_mut()
+        .map(|s| s.take().unwrap_or_else(|| vec![0u8; len]))
+        .collect();
+    let result = encode_in_place(&mut work, k);
+    for ((slot, shard), was_missing) in shards.iter_mut().zip(work).zip(missing) {
+        if result.is_ok() || !was_missing {
+            *slot = Some(shard);
+        }
+    }
+    result
 }
 
 /// Fills the parity shards `shards[k..]` from the data shards `shards[..k]` in place, with no
