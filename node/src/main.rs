@@ -42,6 +42,8 @@ enum Command {
     Keygen(commands::keygen::Args),
     Devnet(commands::devnet::Args),
     Health(commands::health::Args),
+    #[command(subcommand)]
+    Dataset(commands::dataset::Command),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Keygen(a) => commands::keygen::run(a),
         Command::Devnet(a) => commands::devnet::run(a),
         Command::Health(a) => commands::health::run(a),
+        Command::Dataset(c) => commands::dataset::run(c),
     };
     match result {
         Ok(code) => code,
