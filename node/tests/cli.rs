@@ -203,10 +203,7 @@ fn commit_rejects_bad_slot_files() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["cellsPerSlot"], serde_json::json!([64, 128]));
-    for (bad, word) in [
-        (&ragged, "whole number"),
-        (&empty, "whole number"),
-    ] {
+    for (bad, word) in [(&ragged, "whole number"), (&empty, "whole number")] {
         let o = proofmesh(&["commit", s(&ok), s(bad)]);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         let err = stderr(&o);
