@@ -166,17 +166,11 @@ pub struct ProverSection {
     pub proving_key: PathBuf,
     /// The dataset's slot files, in slot order.
     pub slot_files: Vec<PathBuf>,
-    /// Indices of the slots this provider holds (claims and proves).
-    pub hold: Vec<u16>,
-    /// K: data slots of the dataset.
-    pub data_slots: u16,
-    /// M: parity slots of the dataset.
-    pub parity_slots: u16,
-    /// A slot proves in a period with probability 1 / `proof_probability`.
-    pub proof_probability: u32,
-    /// Also announce the dataset (this provider is its owner).
-    #[serde(default)]
-    pub announce: bool,
+    /// Owner-signed registry record files (`proofmesh_node::owner`): the dataset's
+    /// announcement, and the assignments of the slots this provider holds. Checked at start,
+    /// re-published every period. The provider proves the slots whose assignment in force
+    /// names its key; K, M and the proof policy come from the announcement.
+    pub registry: Vec<PathBuf>,
     /// Prove with the MSMs on GPU 0 (a build with `--features gpu`); the node refuses to
     /// start when it cannot.
     #[serde(default)]
@@ -235,6 +229,7 @@ impl NodeConfig {
             fix(&mut p.provider_key);
             fix(&mut p.proving_key);
             p.slot_files.iter_mut().for_each(fix);
+            p.registry.iter_mut().for_each(fix);
         }
     }
 
@@ -259,26 +254,26 @@ impl NodeConfig {
 }
 
 fn check_prover(p: &ProverSection, testing: Option<&TestingSection>) -> Result<(), String> {
-    let slots = usize::from(p.data_slots) + usize::from(p.parity_slots);
-    if p.data_slots == 0 || p.proof_probability == 0 {
-        return Err("prover.data_slots and prover.proof_probability must be >= 1".into());
+    let slots = p.slot_files.len();
+    if slots == 0 {
+        return Err("prover.slot_files lists no file".into());
     }
-    if p.slot_files.len() != slots {
-        return Err(format!(
-            "prover.slot_files lists {} files for K + M = {slots} slots",
-            p.slot_files.len()
-        ));
+    if p.registry.is_empty() {
+        return Err(
+            "prover.registry lists no record: it needs the owner-signed dataset announcement and slot assignments"
+                .into(),
+        );
     }
     let faults = testing.map(|t| (&t.withhold[..], &t.invalid[..]));
     let (withhold, invalid) = faults.unwrap_or((&[], &[]));
-    if let Some(bad) = p
-        .hold
+    if let Some(bad) = withhold
         .iter()
-        .chain(withhold)
         .chain(invalid)
         .find(|&&i| usize::from(i) >= slots)
     {
-        return Err(format!("prover: slot {bad} is beyond K + M = {slots}"));
+        return Err(format!(
+            "testing: slot {bad} is beyond the {slots} slots of prover.slot_files"
+        ));
     }
     Ok(())
 }
@@ -305,10 +300,7 @@ verifier_set = "set.json"
 provider_key = "provider.key"
 proving_key = "proving.key"
 slot_files = ["a", "b"]
-hold = [0, 1]
-data_slots = 1
-parity_slots = 1
-proof_probability = 1
+registry = ["announce.record", "assign-0.record"]
 "#;
 
     fn parse(text: &str) -> Result<NodeConfig, String> {
@@ -324,14 +316,25 @@ proof_probability = 1
         let c = parse(&format!("{PROVER}\n[testing]\nwithhold = [1]\n")).unwrap();
         assert_eq!(c.testing.unwrap().withhold, vec![1]);
         // Not in the role section any more.
-        let old = PROVER.replace(
-            "proof_probability = 1",
-            "proof_probability = 1\nwithhold = [1]",
-        );
+        let old = PROVER.replace("registry =", "withhold = [1]\nregistry =");
         assert!(parse(&old).unwrap_err().contains("withhold"));
         // A faulty slot beyond K + M is refused.
         let e = parse(&format!("{PROVER}\n[testing]\ninvalid = [7]\n")).unwrap_err();
         assert!(e.contains("slot 7"), "{e}");
+    }
+
+    #[test]
+    fn a_prover_holds_what_its_owner_signed_records_say() {
+        // The v1 fields a provider used to decide for itself are gone.
+        for old in ["hold = [0]", "announce = true", "proof_probability = 1"] {
+            let text = PROVER.replace("registry =", &format!("{old}\nregistry ="));
+            assert!(parse(&text).unwrap_err().contains("unknown field"), "{old}");
+        }
+        let none = PROVER.replace(
+            "registry = [\"announce.record\", \"assign-0.record\"]",
+            "registry = []",
+        );
+        assert!(parse(&none).unwrap_err().contains("prover.registry"));
     }
 
     #[test]

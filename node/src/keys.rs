@@ -2,8 +2,8 @@
 //!
 //! A key file holds one 32-byte secret as 64 hex digits (and a newline), written with mode
 //! 0600. The same format serves the libp2p identity (Ed25519), the provider key (Ed25519,
-//! signs announcements, claims and proof envelopes) and the verifier key (the seed of the BLS
-//! attestation key). The verifier set file is TOML: `effective_from` and `[[members]]` with
+//! signs proof envelopes), the dataset owner's key (Ed25519, signs announcements and slot
+//! assignments) and the verifier key (the seed of the BLS attestation key). The verifier set file is TOML: `effective_from` and `[[members]]` with
 //! `key` (96 hex digits, compressed BLS12-381 G1) and `weight`.
 
 use ed25519_dalek::{Signer, SigningKey};
@@ -86,7 +86,8 @@ pub fn verifier_keypair(path: &Path) -> Result<VerifierKeypair, KeyFileError> {
     })
 }
 
-/// A provider's Ed25519 signing key: signs what a provider or dataset owner publishes.
+/// An Ed25519 signing key: a provider's (proof envelopes) or a dataset owner's (announcements
+/// and slot assignments).
 pub struct ProviderSigner(SigningKey);
 
 impl ProviderSigner {

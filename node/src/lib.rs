@@ -10,6 +10,7 @@ pub mod grpc;
 pub mod keys;
 mod launch;
 pub mod metrics;
+pub mod owner;
 pub mod p2p;
 pub mod prover_node;
 pub mod run;

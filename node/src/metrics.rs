@@ -13,6 +13,10 @@ pub const PROOFS_RECEIVED: &str = "proofmesh_proofs_received_total";
 pub const PROOFS_VERIFIED: &str = "proofmesh_proofs_verified_total";
 /// Proofs refused, label `reason` (`IntakeError::reason`).
 pub const PROOFS_REJECTED: &str = "proofmesh_proofs_rejected_total";
+/// Registry messages (announcements, slot assignments) refused as the sender's fault, labels
+/// `kind` (`announce`, `assign`) and `reason` (`IntakeError::reason`: `not_owner` is a slot
+/// assignment its dataset's owner did not sign, a takeover attempt).
+pub const REGISTRY_REJECTED: &str = "proofmesh_registry_rejected_total";
 /// Proofs published by this node's prover role.
 pub const PROOFS_PUBLISHED: &str = "proofmesh_proofs_published_total";
 /// Proving failures of this node's prover role, label `reason`.
@@ -88,6 +92,10 @@ fn describe() {
     describe_counter!(PROOFS_RECEIVED, "Proofs received from gossip");
     describe_counter!(PROOFS_VERIFIED, "Proofs that verified");
     describe_counter!(PROOFS_REJECTED, "Proofs refused, by reason");
+    describe_counter!(
+        REGISTRY_REJECTED,
+        "Registry messages refused as the sender's fault, by kind and reason"
+    );
     describe_counter!(PROOFS_PUBLISHED, "Proofs published by this node's prover");
     describe_counter!(PROVE_FAILURES, "Proving failures, by reason");
     describe_histogram!(PROVE_SECONDS, "Seconds to prove one slot");

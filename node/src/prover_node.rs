@@ -1,9 +1,15 @@
 //! The prover role (first version): at each period start it derives the period's entropy,
-//! works out which of its held slots owe a proof (Codex's die roll, the same computation the
+//! works out which slots assigned to it owe a proof (Codex's die roll, the same computation the
 //! verifiers make), proves them with the prover crate on the blocking pool (one proof at a
-//! time with every core, each published as soon as it is made), signs each `ProofEnvelope` and publishes it.
-//! It (re-)announces its dataset and slot claims every period so verifiers that join late
-//! learn them from gossip.
+//! time with every core, each published as soon as it is made), signs each `ProofEnvelope` and
+//! publishes it.
+//!
+//! What it holds is the owner's decision, not its own: its config lists owner-signed registry
+//! records (the dataset's announcement and slot assignments, `crate::owner`), which it checks
+//! at start as a verifier would (owner signatures, slot roots against its own commitment of
+//! the slot files) and re-publishes every period so verifiers that join late learn them. It
+//! proves slot `s` in period `p` exactly when the assignment in force for `(s, p)` names its
+//! key.
 
 use crate::keys::ProviderSigner;
 use crate::metrics as m;
@@ -12,14 +18,15 @@ use crate::p2p::{P2pHandle, Topic};
 use crate::verifier_node::now_secs;
 use proofmesh_circuits::field::fr_to_le_bytes;
 use proofmesh_proto::{
-    CircuitId, DatasetAnnounce, DatasetRoot, Period, ProofEnvelope, ProviderSignature, SlotAssign,
-    SlotId,
+    CircuitId, DatasetAnnounce, DatasetRoot, Period, ProofEnvelope, ProviderSignature, SlotId,
 };
 use proofmesh_prover::groth16::proof_to_bytes;
 use proofmesh_prover::pipeline::prove_committed;
 use proofmesh_prover::{DatasetCommitment, NoProgress, ProveRequest, Prover, SlotFile};
 use proofmesh_verifier::duty::{is_proof_required, EntropySource, PeriodClock};
+use proofmesh_verifier::intake::Registry;
 use rand::rngs::OsRng;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -33,6 +40,10 @@ pub enum ProverNodeError {
     /// The prover crate refused the slot files or keys.
     #[error(transparent)]
     Prover(#[from] proofmesh_prover::ProverError),
+    /// A registry record is not one a verifier would accept for this dataset, or the records
+    /// do not describe the slot files.
+    #[error("registry: {0}")]
+    Registry(String),
 }
 
 /// What a provider proves and how.
@@ -41,20 +52,13 @@ pub struct ProverSetup {
     pub prover: Prover,
     /// All slot files of the dataset, in order.
     pub slots: Vec<SlotFile>,
-    /// Held slot indices.
-    pub hold: Vec<u16>,
-    /// Held slots deliberately not proven (fault injection: Missing → Lost).
+    /// The owner-signed registry records to check and re-publish (file, message): the
+    /// dataset's announcement and slot assignments.
+    pub registry: Vec<(PathBuf, GossipMessage)>,
+    /// Assigned slots deliberately not proven (fault injection: Missing → Lost).
     pub withhold: Vec<u16>,
-    /// Held slots proven against the wrong entropy (fault injection: Invalid).
+    /// Assigned slots proven against the wrong entropy (fault injection: Invalid).
     pub invalid: Vec<u16>,
-    /// K.
-    pub data_slots: u16,
-    /// M.
-    pub parity_slots: u16,
-    /// Proof probability 1 / n.
-    pub proof_probability: u32,
-    /// Whether this provider announces the dataset.
-    pub announce: bool,
     /// The provider's key.
     pub signer: ProviderSigner,
 }
@@ -66,20 +70,22 @@ pub struct ProverNode {
     commitment: Arc<DatasetCommitment>,
     root: DatasetRoot,
     circuit: CircuitId,
-    hold: Vec<u16>,
+    /// The dataset's announcement and the assignments of the records (checked).
+    registry: Registry,
     withhold: Vec<u16>,
     invalid: Vec<u16>,
     proof_probability: u32,
     signer: Arc<ProviderSigner>,
-    registry: Vec<Vec<u8>>,
+    /// The records' bytes, re-published every period.
+    records: Vec<Vec<u8>>,
     clock: PeriodClock,
     entropy: Box<dyn EntropySource>,
     p2p: P2pHandle,
 }
 
 impl ProverNode {
-    /// Commits to the slot files (streamed, parallel) and prepares the signed registry
-    /// messages.
+    /// Commits to the slot files (streamed, parallel) and checks the registry records against
+    /// the commitment and the owner's key.
     pub fn new(
         setup: ProverSetup,
         clock: PeriodClock,
@@ -90,46 +96,45 @@ impl ProverNode {
         let root = DatasetRoot::from_le_bytes(fr_to_le_bytes(&commitment.root()))
             .ok_or(ProverNodeError::Root)?;
         let signer = setup.signer;
-        let mut registry = Vec::new();
-        if setup.announce {
-            let mut a = DatasetAnnounce {
-                root,
-                data_slots: setup.data_slots,
-                parity_slots: setup.parity_slots,
-                proof_probability: setup.proof_probability,
-                cells_per_slot: setup.slots.first().map_or(0, SlotFile::n_cells),
-                owner: signer.public(),
-                signature: ProviderSignature([0; 64]),
-            };
-            a.signature = signer.sign(&a.signing_bytes());
-            registry.push(encode_message(&GossipMessage::Announce(a)));
+        let (registry, announce) = check_records(&setup.registry, root, &setup.slots)?;
+        let me = signer.public();
+        let slots = announce.slots();
+        if let Some(bad) = setup
+            .withhold
+            .iter()
+            .chain(&setup.invalid)
+            .find(|&&i| i >= slots)
+        {
+            return Err(ProverNodeError::Registry(format!(
+                "testing: slot {bad} is beyond K + M = {slots}"
+            )));
         }
-        for &index in &setup.hold {
-            let mut s = SlotAssign {
-                slot: SlotId {
-                    dataset: root,
-                    index,
-                },
-                provider: signer.public(),
-                from_period: Period(0),
-                signature: ProviderSignature([0; 64]),
-            };
-            s.signature = signer.sign(&s.signing_bytes());
-            registry.push(encode_message(&GossipMessage::Assign(s)));
+        let assigned: Vec<u16> = registry
+            .assignments()
+            .filter(|a| a.provider == me)
+            .map(|a| a.slot.index)
+            .collect();
+        if assigned.is_empty() {
+            tracing::warn!(dataset = %root, provider = %hex::encode(me.0), "no slot of the dataset is assigned to this provider: it proves nothing");
         }
-        tracing::info!(dataset = %root, slots = setup.slots.len(), hold = ?setup.hold, withhold = ?setup.withhold, "prover ready");
+        let records = setup
+            .registry
+            .iter()
+            .map(|(_, m)| encode_message(m))
+            .collect();
+        tracing::info!(dataset = %root, slots = setup.slots.len(), assigned = ?assigned, withhold = ?setup.withhold, "prover ready");
         Ok(Self {
             circuit: setup.prover.circuit_id(),
             prover: Arc::new(setup.prover),
             slots: Arc::new(setup.slots),
             commitment: Arc::new(commitment),
             root,
-            hold: setup.hold,
+            registry,
             withhold: setup.withhold,
             invalid: setup.invalid,
-            proof_probability: setup.proof_probability,
+            proof_probability: announce.proof_probability,
             signer: Arc::new(signer),
-            registry,
+            records,
             clock,
             entropy,
             p2p,
@@ -156,7 +161,7 @@ impl ProverNode {
                 continue;
             }
             next = current.next();
-            for data in &self.registry {
+            for data in &self.records {
                 self.publish(Topic::Registry, data.clone()).await;
             }
             tokio::select! {
@@ -173,16 +178,16 @@ impl ProverNode {
             tracing::warn!(period = period.0, "no entropy yet");
             return;
         };
-        let due: Vec<u16> = self
-            .hold
-            .iter()
-            .copied()
+        let me = self.signer.public();
+        let slots = self.slots.len() as u16;
+        let due: Vec<u16> = (0..slots)
             .filter(|&index| {
                 let slot = SlotId {
                     dataset: self.root,
                     index,
                 };
-                is_proof_required(entropy, &slot, self.proof_probability)
+                self.registry.provider_at(&slot, period) == Some(&me)
+                    && is_proof_required(entropy, &slot, self.proof_probability)
             })
             .collect();
         if due.is_empty() {
@@ -265,6 +270,76 @@ impl ProverNode {
             tracing::warn!("p2p stopped; publish dropped");
         }
     }
+}
+
+/// The registry the records make, checked as a verifier checks gossip, and the dataset's
+/// announcement: exactly one announcement, of the dataset the slot files commit to (its
+/// blocks per slot those of the files), every assignment owner-signed and of that dataset.
+fn check_records(
+    records: &[(PathBuf, GossipMessage)],
+    root: DatasetRoot,
+    slots: &[SlotFile],
+) -> Result<(Registry, DatasetAnnounce), ProverNodeError> {
+    let bad = |path: &PathBuf, why: String| {
+        ProverNodeError::Registry(format!("{}: {why}", path.display()))
+    };
+    let announcements: Vec<_> = records
+        .iter()
+        .filter_map(|(path, m)| match m {
+            GossipMessage::Announce(a) => Some((path, a)),
+            _ => None,
+        })
+        .collect();
+    let [(path, a)] = announcements[..] else {
+        return Err(ProverNodeError::Registry(format!(
+            "prover.registry lists {} dataset announcements, it needs exactly one",
+            announcements.len()
+        )));
+    };
+    if a.root != root {
+        return Err(bad(
+            path,
+            format!(
+                "announces dataset {}, the slot files commit to {root}",
+                a.root
+            ),
+        ));
+    }
+    if usize::from(a.slots()) != slots.len() {
+        return Err(bad(
+            path,
+            format!(
+                "K + M = {}, prover.slot_files lists {}",
+                a.slots(),
+                slots.len()
+            ),
+        ));
+    }
+    if let Some(s) = slots.iter().find(|s| s.n_blocks() != a.blocks_per_slot) {
+        return Err(bad(
+            path,
+            format!(
+                "{} blocks per slot, {} has {}",
+                a.blocks_per_slot,
+                s.path().display(),
+                s.n_blocks()
+            ),
+        ));
+    }
+    let mut registry = Registry::new();
+    registry
+        .announce(a.clone())
+        .map_err(|e| bad(path, e.to_string()))?;
+    for (path, m) in records {
+        if let GossipMessage::Assign(s) = m {
+            match registry.assign(s.clone()) {
+                // `Superseded`: the owner equivocated; verifiers keep the winner, so do we.
+                Ok(_) | Err(proofmesh_verifier::intake::IntakeError::Superseded(_)) => {}
+                Err(e) => return Err(bad(path, e.to_string())),
+            }
+        }
+    }
+    Ok((registry, a.clone()))
 }
 
 fn fail(reason: &'static str, why: &str) {

@@ -26,10 +26,8 @@ mod common;
 use common::*;
 use proofmesh_node::devnet::{generate, DevnetOptions, Layout};
 use proofmesh_proto::wire::pb;
-use proofmesh_proto::wire::pb::health_service_client::HealthServiceClient;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tonic::transport::Channel;
+use std::time::{Duration, Instant};
 
 const PERIOD_SECS: u64 = 6;
 const TIMEOUT_SECS: u64 = 3;
@@ -96,8 +94,9 @@ fn verifier_config(
     path
 }
 
-/// `node.toml` of the prover: it holds and proves every slot, announces the dataset, dials
-/// `bootstrap` and listens nowhere (so nobody can learn an address to dial it at).
+/// `node.toml` of the prover: the owner assigned it every slot, it re-publishes the owner's
+/// announcement and assignments, dials `bootstrap` and listens nowhere (so nobody can learn an
+/// address to dial it at).
 fn prover_config(
     layout: &Layout,
     opts: &DevnetOptions,
@@ -105,87 +104,17 @@ fn prover_config(
     bootstrap: &[String],
 ) -> PathBuf {
     let files: Vec<&str> = layout.slot_files.iter().map(|p| s(p)).collect();
+    let records = layout.prover_records(0);
+    let records: Vec<&str> = records.iter().map(|p| s(p)).collect();
     let text = format!(
-        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = {files:?}\nhold = {:?}\ndata_slots = {}\nparity_slots = {}\nproof_probability = 1\nannounce = true\n",
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = {files:?}\nregistry = {records:?}\n",
         p2p(&[], bootstrap),
         network(layout, opts, genesis),
         s(&layout.dir.join("keys").join("proving.key")),
-        layout.holdings[0],
-        opts.data_slots,
-        opts.parity_slots,
     );
     let path = layout.provers[0].join("node.toml");
     std::fs::write(&path, text).unwrap();
     path
-}
-
-fn start_node(config: &Path, dir: &Path, name: &str) -> Spawned {
-    let mut cmd = proofmesh_command();
-    cmd.args(["node", "--config", s(config)])
-        .env("RUST_LOG", "info,proofmesh_node=debug");
-    Spawned::start(cmd, dir, name)
-}
-
-/// A file the node writes once it is up (`p2p.addr`, `grpc.addr`), first line.
-fn wait_file(path: &Path, what: &str) -> String {
-    wait_for(
-        Duration::from_secs(30),
-        Duration::from_millis(100),
-        what,
-        || {
-            let text = std::fs::read_to_string(path).ok()?;
-            let line = text.lines().next()?.trim().to_owned();
-            (!line.is_empty()).then_some(line)
-        },
-    )
-}
-
-/// A free TCP port on 127.0.0.1 (for the metrics endpoint, which does not report its port).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn client(addr: &str) -> HealthServiceClient<Channel> {
-    HealthServiceClient::connect(format!("http://{addr}"))
-        .await
-        .unwrap_or_else(|e| panic!("gRPC {addr}: {e}"))
-}
-
-async fn datasets(client: &mut HealthServiceClient<Channel>) -> Vec<String> {
-    client
-        .list_datasets(pb::ListDatasetsRequest::default())
-        .await
-        .unwrap()
-        .into_inner()
-        .datasets
-        .into_iter()
-        .map(|d| d.dataset_root)
-        .collect()
-}
-
-/// GET /metrics (plain TCP, HTTP/1.0).
-async fn scrape(addr: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
-        return String::new();
-    };
-    let request = format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return String::new();
-    }
-    let mut body = String::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut body)).await;
-    body
-}
-
-fn metric(text: &str, name: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name))
-        .and_then(|rest| rest.trim().parse().ok())
 }
 
 /// B's connected peers, from its metrics; panics if B is ever connected to more than A.
@@ -196,41 +125,6 @@ async fn assert_b_only_peers_a(metrics: &str, b: &Spawned) {
         "B has {peers:?} peers: it must be connected to A alone; B said:\n{}",
         tail(&b.stderr(), 40)
     );
-}
-
-/// A bounded wait: [`Deadline::tick`] sleeps one poll, or panics naming what it waited for
-/// once the timeout has passed (async, so the test's gRPC clients can be borrowed in the loop).
-struct Deadline {
-    at: Instant,
-    timeout: Duration,
-    what: &'static str,
-}
-
-impl Deadline {
-    fn new(timeout: Duration, what: &'static str) -> Self {
-        Self {
-            at: Instant::now() + timeout,
-            timeout,
-            what,
-        }
-    }
-
-    async fn tick(&self) {
-        assert!(
-            Instant::now() < self.at,
-            "timed out after {:?} waiting for {}",
-            self.timeout,
-            self.what
-        );
-        tokio::time::sleep(POLL).await;
-    }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,7 +161,7 @@ async fn a_late_verifier_two_hops_from_the_prover_learns_the_dataset_and_accepts
         if let Some(r) = datasets(&mut a_client).await.into_iter().next() {
             break r;
         }
-        deadline.tick().await;
+        deadline.tick_every(POLL).await;
     };
     let a_learnt = Instant::now();
     // Late: B starts a full period after P's announcement reached A.
@@ -289,7 +183,7 @@ async fn a_late_verifier_two_hops_from_the_prover_learns_the_dataset_and_accepts
     let mut b_client = client(&b_grpc).await;
     let deadline = Deadline::new(Duration::from_secs(20), "B to connect to A");
     while metric(&scrape(&b_metrics).await, "proofmesh_peers ") != Some(1.0) {
-        deadline.tick().await;
+        deadline.tick_every(POLL).await;
     }
     assert!(
         datasets(&mut b_client).await.is_empty(),
@@ -308,7 +202,7 @@ async fn a_late_verifier_two_hops_from_the_prover_learns_the_dataset_and_accepts
         if datasets(&mut b_client).await.contains(&root) {
             break;
         }
-        deadline.tick().await;
+        deadline.tick_every(POLL).await;
     }
     eprintln!(
         "B learnt the dataset {:?} after it started ({:?} after A)",
@@ -345,7 +239,7 @@ async fn a_late_verifier_two_hops_from_the_prover_learns_the_dataset_and_accepts
                 .map(|h| h.certificate_id.clone());
         }
         if certified.iter().any(Option::is_none) {
-            deadline.tick().await;
+            deadline.tick_every(POLL).await;
         }
     }
     for id in certified.into_iter().flatten() {

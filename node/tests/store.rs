@@ -65,8 +65,13 @@ fn announce(tag: u8, data_slots: u16) -> DatasetAnnounce {
         root: root(tag),
         data_slots,
         parity_slots: 2,
+        slot_roots: (0..data_slots + 2)
+            .map(|i| SlotRoot::from_le_bytes([i as u8; 32]).unwrap())
+            .collect(),
         proof_probability: 4,
+        blocks_per_slot: 16,
         cells_per_slot: 512,
+        original_size: u64::from(data_slots) * 16 * 65536,
         owner: ProviderKey([tag; 32]),
         signature: ProviderSignature([9; 64]),
     }
@@ -175,11 +180,23 @@ fn assignments_in_slot_then_period_order(s: &dyn Store) {
     for claim in claims.iter().chain(&claims) {
         s.put_assignment(claim).unwrap();
     }
+    // Same (slot, from_period), another assignment: the smaller content id is kept, whichever
+    // came first (the registry's conflict rule), through both write paths.
     let mut other = assign(1, 3, 7);
     other.provider = ProviderKey([0xee; 32]);
-    s.put_assignment(&other).unwrap(); // same (slot, from_period): first write wins
+    let winner = [assign(1, 3, 7), other.clone()]
+        .into_iter()
+        .min_by_key(|a| a.content_id())
+        .unwrap();
+    s.put_assignment(&other).unwrap();
+    s.put_assignment(&assign(1, 3, 7)).unwrap();
+    s.write(&Writes {
+        assignments: vec![other, assign(1, 3, 7)],
+        ..Writes::default()
+    })
+    .unwrap();
     let want = vec![
-        assign(1, 3, 7),
+        winner,
         assign(1, 3, 256),
         assign(1, 200, 5),
         assign(2, 0, 1),

@@ -20,13 +20,22 @@ fn slot(b: u8, index: u16) -> SlotId {
     }
 }
 
+fn slot_root(b: u8) -> SlotRoot {
+    let mut bytes = [b; 32];
+    bytes[31] = 0x02;
+    SlotRoot::from_le_bytes(bytes).unwrap()
+}
+
 fn announce() -> DatasetAnnounce {
     DatasetAnnounce {
         root: root(7),
         data_slots: 4,
         parity_slots: 2,
+        slot_roots: (0..6).map(slot_root).collect(),
         proof_probability: 4,
+        blocks_per_slot: 12,
         cells_per_slot: 512,
+        original_size: 4 * 11 * 65536 + 1000,
         owner: ProviderKey([1; 32]),
         signature: ProviderSignature([2; 64]),
     }
@@ -195,30 +204,170 @@ fn out_of_range_fields_are_typed_errors() {
         Err(DecodeError::Missing("slot"))
     );
 
-    for (k, m, prob, cells) in [
-        (0, 2, 4, 512),
-        (200, 57, 4, 512),
-        (4, 2, 0, 512),
-        (4, 2, 4, 500),
-        (4, 2, 4, 16),
-        (4, 2, 4, 1 << 33),
+    for (k, m, cells) in [
+        (0, 2, 512),
+        (200, 57, 512),
+        (4, 2, 500),
+        (4, 2, 16),
+        (4, 2, 1 << 33),
     ] {
         let mut p = pb::DatasetAnnounce::decode(announce().encode().as_slice()).unwrap();
-        (
-            p.data_slots,
-            p.parity_slots,
-            p.proof_probability,
-            p.cells_per_slot,
-        ) = (k, m, prob, cells);
+        (p.data_slots, p.parity_slots, p.cells_per_slot) = (k, m, cells);
         assert!(
             matches!(
                 DatasetAnnounce::decode(&p.encode_to_vec()),
                 Err(DecodeError::Range { .. })
             ),
-            "{k} {m} {prob} {cells}"
+            "{k} {m} {cells}"
         );
     }
+}
 
+/// The announcement with `edit` applied to its wire form, decoded.
+fn announce_with(
+    edit: impl FnOnce(&mut pb::DatasetAnnounce),
+) -> Result<DatasetAnnounce, DecodeError> {
+    let mut p = pb::DatasetAnnounce::decode(announce().encode().as_slice()).unwrap();
+    edit(&mut p);
+    DatasetAnnounce::decode(&p.encode_to_vec())
+}
+
+fn range_error(r: Result<DatasetAnnounce, DecodeError>) -> &'static str {
+    match r {
+        Err(DecodeError::Range { field, .. }) => field,
+        other => panic!("not a range error: {other:?}"),
+    }
+}
+
+#[test]
+fn announcement_slot_roots_must_be_one_canonical_root_per_slot() {
+    // One too few, one too many.
+    assert_eq!(
+        range_error(announce_with(|p| drop(p.slot_roots.pop()))),
+        "slot_roots"
+    );
+    assert_eq!(
+        range_error(announce_with(|p| p.slot_roots.push(vec![1; 32]))),
+        "slot_roots"
+    );
+    // K + M changes, the roots do not follow.
+    assert_eq!(
+        range_error(announce_with(|p| p.parity_slots = 3)),
+        "slot_roots"
+    );
+    // Not canonical (>= r), and not 32 bytes.
+    assert_eq!(
+        range_error(announce_with(|p| p.slot_roots[2] = vec![0xff; 32])),
+        "slot_roots"
+    );
+    assert_eq!(
+        announce_with(|p| {
+            p.slot_roots[5].pop();
+        }),
+        Err(DecodeError::Length {
+            field: "slot_roots",
+            got: 31,
+            want: 32
+        })
+    );
+    // The most slots the protocol allows fit the size limit, with every other field at its
+    // widest.
+    let mut a = announce();
+    (a.data_slots, a.parity_slots) = (128, 128);
+    a.slot_roots = (0..256).map(|i| slot_root(i as u8)).collect();
+    a.proof_probability = u32::MAX;
+    a.blocks_per_slot = MAX_BLOCKS_PER_SLOT;
+    a.cells_per_slot = 1 << 32;
+    a.original_size = 128 * MAX_BLOCKS_PER_SLOT * BLOCK_BYTES;
+    let bytes = a.encode();
+    assert!(bytes.len() <= DatasetAnnounce::MAX_BYTES, "{}", bytes.len());
+    assert_eq!(DatasetAnnounce::decode(&bytes).unwrap(), a);
+}
+
+#[test]
+fn announcement_cells_follow_blocks_with_codex_padding() {
+    // 12 blocks pad to 16: 512 cells, nothing else.
+    for cells in [384, 256, 1024] {
+        assert_eq!(
+            range_error(announce_with(|p| p.cells_per_slot = cells)),
+            "cells_per_slot",
+            "{cells}"
+        );
+    }
+    for (blocks, cells) in [(1u64, 32u64), (2, 64), (3, 128), (16, 512), (17, 1024)] {
+        assert_eq!(DatasetAnnounce::cells_for_blocks(blocks), Some(cells));
+        let a = announce_with(|p| {
+            (p.blocks_per_slot, p.cells_per_slot) = (blocks, cells);
+            p.original_size = 4 * blocks * BLOCK_BYTES;
+        });
+        assert_eq!(a.map(|a| a.cells_per_slot), Ok(cells), "{blocks} blocks");
+    }
+    // No blocks, or past 2^27 (2^32 cells).
+    assert_eq!(
+        range_error(announce_with(
+            |p| (p.blocks_per_slot, p.cells_per_slot) = (0, 32)
+        )),
+        "blocks_per_slot"
+    );
+    assert_eq!(
+        range_error(announce_with(|p| {
+            (p.blocks_per_slot, p.cells_per_slot) = (MAX_BLOCKS_PER_SLOT + 1, 1 << 33)
+        })),
+        "blocks_per_slot"
+    );
+    assert_eq!(DatasetAnnounce::cells_for_blocks(0), None);
+    assert_eq!(
+        DatasetAnnounce::cells_for_blocks(MAX_BLOCKS_PER_SLOT + 1),
+        None
+    );
+}
+
+#[test]
+fn announcement_original_size_fits_the_data_slots() {
+    // K = 4 slots of 12 blocks: the file had 45 to 48 blocks (nim-codex pads to a multiple of
+    // K), so 44 · 64 KiB + 1 to 48 · 64 KiB bytes.
+    let capacity = 4 * 12 * BLOCK_BYTES;
+    let shorter = 4 * 11 * BLOCK_BYTES;
+    for size in [shorter + 1, capacity] {
+        assert_eq!(
+            announce_with(|p| p.original_size = size).map(|a| a.original_size),
+            Ok(size)
+        );
+    }
+    for size in [0, 1, shorter, capacity + 1, u64::MAX] {
+        assert_eq!(
+            range_error(announce_with(|p| p.original_size = size)),
+            "original_size",
+            "{size}"
+        );
+    }
+}
+
+#[test]
+fn proof_probability_zero_means_no_proof_duties() {
+    let a = announce_with(|p| p.proof_probability = 0).unwrap();
+    assert!(!a.has_proof_duties());
+    assert!(announce().has_proof_duties());
+}
+
+#[test]
+fn assignment_and_announcement_signatures_cover_every_field() {
+    let mut s = assign();
+    let before = s.signing_bytes();
+    s.provider = ProviderKey([9; 32]);
+    assert_ne!(s.signing_bytes(), before);
+    let mut a = announce();
+    let before = a.signing_bytes();
+    a.slot_roots[3] = slot_root(99);
+    assert_ne!(a.signing_bytes(), before);
+    a.signature = ProviderSignature([0; 64]);
+    let mut b = announce();
+    b.slot_roots[3] = slot_root(99);
+    assert_eq!(a.signing_bytes(), b.signing_bytes());
+}
+
+#[test]
+fn more_out_of_range_fields_are_typed_errors() {
     let mut p = pb::AttestationBatch::decode(batch().encode().as_slice()).unwrap();
     p.entries.swap(0, 1);
     assert_eq!(

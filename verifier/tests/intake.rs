@@ -51,28 +51,73 @@ fn codex_root() -> DatasetRoot {
     DatasetRoot::from_le_bytes(le).unwrap()
 }
 
-fn announce(owner: &SigningKey, root: DatasetRoot, probability: u32) -> DatasetAnnounce {
-    let mut a = DatasetAnnounce {
-        root,
-        data_slots: 8,
-        parity_slots: 3,
-        proof_probability: probability,
-        cells_per_slot: 512,
-        owner: ProviderKey(owner.verifying_key().to_bytes()),
-        signature: ProviderSignature([0; 64]),
-    };
+fn key(k: &SigningKey) -> ProviderKey {
+    ProviderKey(k.verifying_key().to_bytes())
+}
+
+fn signed(owner: &SigningKey, mut a: DatasetAnnounce) -> DatasetAnnounce {
+    a.owner = key(owner);
     a.signature = ProviderSignature(owner.sign(&a.signing_bytes()).to_bytes());
     a
 }
 
-fn assign(provider: &SigningKey, slot: SlotId, from: Period) -> SlotAssign {
+/// An announcement of `root` with 11 slots of 16 blocks (512 cells, Codex's fixture) and the
+/// given slot roots.
+fn announcement(
+    owner: &SigningKey,
+    root: DatasetRoot,
+    slot_roots: Vec<SlotRoot>,
+    probability: u32,
+) -> DatasetAnnounce {
+    signed(
+        owner,
+        DatasetAnnounce {
+            root,
+            data_slots: 8,
+            parity_slots: 3,
+            slot_roots,
+            proof_probability: probability,
+            blocks_per_slot: 16,
+            cells_per_slot: 512,
+            original_size: 8 * 16 * 65536 - 1000,
+            owner: key(owner),
+            signature: ProviderSignature([0; 64]),
+        },
+    )
+}
+
+/// Codex's dataset (the root of its real proof). Its slot roots are not in the fixture (only
+/// slot 3's path), so these are stand-ins that do not hash to the root: the announcement is
+/// one a node holds (restored from its store), never one it would accept from gossip.
+fn announce(owner: &SigningKey, root: DatasetRoot, probability: u32) -> DatasetAnnounce {
+    let stand_ins = (0..11u8)
+        .map(|i| SlotRoot::from_le_bytes([i; 32]).unwrap())
+        .collect();
+    announcement(owner, root, stand_ins, probability)
+}
+
+/// A dataset of 11 slots whose slot roots hash to its root (`seed` picks the roots).
+fn own_dataset(owner: &SigningKey, seed: u64, probability: u32) -> DatasetAnnounce {
+    use proofmesh_circuits::field::fr_to_le_bytes;
+    let leaves: Vec<Fr> = (0..11).map(|i| Fr::from(seed * 100 + i)).collect();
+    let tree = proofmesh_circuits::MerkleTree::new(leaves.clone()).unwrap();
+    let root = DatasetRoot::from_le_bytes(fr_to_le_bytes(&tree.root())).unwrap();
+    let slot_roots = leaves
+        .iter()
+        .map(|l| SlotRoot::from_le_bytes(fr_to_le_bytes(l)).unwrap())
+        .collect();
+    announcement(owner, root, slot_roots, probability)
+}
+
+/// `slot` assigned to `provider` from `from`, signed by `signer` (the owner, or a forger).
+fn assign(signer: &SigningKey, provider: &SigningKey, slot: SlotId, from: Period) -> SlotAssign {
     let mut s = SlotAssign {
         slot,
-        provider: ProviderKey(provider.verifying_key().to_bytes()),
+        provider: key(provider),
         from_period: from,
         signature: ProviderSignature([0; 64]),
     };
-    s.signature = ProviderSignature(provider.sign(&s.signing_bytes()).to_bytes());
+    s.signature = ProviderSignature(signer.sign(&s.signing_bytes()).to_bytes());
     s
 }
 
@@ -88,12 +133,10 @@ fn world(probability: u32) -> World {
         index: 3,
     };
     let mut registry = Registry::new();
+    // Held as if from the store (see `announce`); the assignment goes through every check.
+    assert!(registry.restore_dataset(announce(&owner, root, probability)));
     assert_eq!(
-        registry.announce(announce(&owner, root, probability)),
-        Ok(true)
-    );
-    assert_eq!(
-        registry.assign(assign(&provider, slot, Period(0))),
+        registry.assign(assign(&owner, &provider, slot, Period(0))),
         Ok(true)
     );
     let entropy = FixedEntropy([(5, Fr::from(10941033813u64)), (6, Fr::from(7u64))].into());
@@ -294,6 +337,23 @@ fn wrong_entropy_means_invalid_proof_and_results_stay_one_to_one() {
 }
 
 #[test]
+fn probability_zero_owes_no_proof() {
+    let mut w = world(0);
+    let err = w
+        .intake
+        .check(envelope(&w, &w.provider, PERIOD, w.proof_bytes), NOW)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        IntakeError::NoDuty {
+            slot: w.slot,
+            period: PERIOD
+        }
+    );
+    assert_eq!(w.intake.verdicts(PERIOD).map(|v| v.len()), Some(0));
+}
+
+#[test]
 fn no_duty_is_rejected() {
     // With proofProbability 2^31 the die roll almost surely says "no proof required".
     let mut w = world(1 << 31);
@@ -315,53 +375,189 @@ fn no_duty_is_rejected() {
 fn registry_rules() {
     let w = world(1);
     let mut r = Registry::new();
-    let root = codex_root();
-    // A claim before the announcement; a forged announcement; a conflicting one.
+    let a = own_dataset(&w.owner, 1, 4);
+    let slot = SlotId {
+        dataset: a.root,
+        index: 3,
+    };
+    // An assignment before the announcement; a forged announcement; a conflicting one.
     assert!(matches!(
-        r.assign(assign(&w.provider, w.slot, Period(0))),
+        r.assign(assign(&w.owner, &w.provider, slot, Period(0))),
         Err(IntakeError::UnknownDataset(_))
     ));
-    let mut forged = announce(&w.owner, root, 4);
+    let mut forged = a.clone();
     forged.proof_probability = 5;
     assert_eq!(
         r.announce(forged),
         Err(IntakeError::BadSignature("dataset owner"))
     );
-    assert_eq!(r.announce(announce(&w.owner, root, 4)), Ok(true));
-    assert_eq!(r.announce(announce(&w.owner, root, 4)), Ok(false));
+    assert_eq!(r.announce(a.clone()), Ok(true));
+    assert_eq!(r.announce(a.clone()), Ok(false));
+    let mut other_terms = a.clone();
+    other_terms.proof_probability = 5;
     assert!(matches!(
-        r.announce(announce(&w.owner, root, 5)),
+        r.announce(signed(&w.owner, other_terms)),
         Err(IntakeError::Conflict(_))
     ));
-    // Claims: the latest one starting at or before a period wins.
+    // Assignments: the latest one starting at or before a period is in force.
     let other = SigningKey::from_bytes(&[5; 32]);
-    assert_eq!(r.assign(assign(&w.provider, w.slot, Period(0))), Ok(true));
-    assert_eq!(r.assign(assign(&other, w.slot, Period(10))), Ok(true));
     assert_eq!(
-        r.provider_at(&w.slot, Period(9)),
-        Some(&ProviderKey(w.provider.verifying_key().to_bytes()))
+        r.assign(assign(&w.owner, &w.provider, slot, Period(0))),
+        Ok(true)
     );
     assert_eq!(
-        r.provider_at(&w.slot, Period(10)),
-        Some(&ProviderKey(other.verifying_key().to_bytes()))
+        r.assign(assign(&w.owner, &w.provider, slot, Period(0))),
+        Ok(false)
     );
+    assert_eq!(
+        r.assign(assign(&w.owner, &other, slot, Period(10))),
+        Ok(true)
+    );
+    assert_eq!(r.provider_at(&slot, Period(9)), Some(&key(&w.provider)));
+    assert_eq!(r.provider_at(&slot, Period(10)), Some(&key(&other)));
+    assert_eq!(r.provider_at(&slot, Period(1000)), Some(&key(&other)));
     assert!(matches!(
         r.assign(assign(
+            &w.owner,
             &other,
-            SlotId {
-                index: 11,
-                ..w.slot
-            },
+            SlotId { index: 11, ..slot },
             Period(0)
         )),
         Err(IntakeError::NoSuchSlot { .. })
     ));
-    // Duties: with probability 1 every slot of the dataset, in order.
+    // Duties: with probability 1 every slot of the dataset, in order; with 0, none.
     let mut r1 = Registry::new();
-    r1.announce(announce(&w.owner, root, 1)).unwrap();
+    r1.announce(own_dataset(&w.owner, 2, 1)).unwrap();
     let duties = r1.duties(Fr::from(1u64));
     assert_eq!(duties.len(), 11);
     assert!(duties.windows(2).all(|d| d[0] < d[1]));
+    let mut r0 = Registry::new();
+    r0.announce(own_dataset(&w.owner, 3, 0)).unwrap();
+    assert!((0..50u64).all(|e| r0.duties(Fr::from(e)).is_empty()));
+}
+
+#[test]
+fn announced_slot_roots_must_hash_to_the_root() {
+    let owner = SigningKey::from_bytes(&[1; 32]);
+    let mut r = Registry::new();
+    // Codex's root with stand-in slot roots, properly signed: refused, the sender's fault.
+    let err = r.announce(announce(&owner, codex_root(), 1)).unwrap_err();
+    assert!(matches!(err, IntakeError::RootMismatch(_)), "{err:?}");
+    assert_eq!(err.action(), GossipAction::Reject);
+    // One slot root changed (and re-signed), or two swapped: refused.
+    let good = own_dataset(&owner, 4, 1);
+    let mut changed = good.clone();
+    changed.slot_roots[7] = SlotRoot::from_le_bytes([7; 32]).unwrap();
+    let mut swapped = good.clone();
+    swapped.slot_roots.swap(0, 1);
+    for bad in [changed, swapped] {
+        assert!(matches!(
+            r.announce(signed(&owner, bad)),
+            Err(IntakeError::RootMismatch(_))
+        ));
+    }
+    assert_eq!(r.datasets().count(), 0);
+    assert_eq!(r.announce(good), Ok(true));
+}
+
+#[test]
+fn an_assignment_not_signed_by_the_owner_is_rejected() {
+    let w = world(1);
+    let mut r = Registry::new();
+    let a = own_dataset(&w.owner, 5, 1);
+    let slot = SlotId {
+        dataset: a.root,
+        index: 2,
+    };
+    r.announce(a).unwrap();
+    assert_eq!(
+        r.assign(assign(&w.owner, &w.provider, slot, Period(0))),
+        Ok(true)
+    );
+    // A key taking the slot over from a later period: signed by itself (a provider claiming
+    // a slot, as protocol v1 allowed) or by the slot's own provider for someone else.
+    let thief = SigningKey::from_bytes(&[6; 32]);
+    for forged in [
+        assign(&thief, &thief, slot, Period(3)),
+        assign(&w.provider, &thief, slot, Period(3)),
+        assign(&thief, &w.provider, slot, Period(0)),
+    ] {
+        let err = r.assign(forged).unwrap_err();
+        assert_eq!(err, IntakeError::NotOwner(slot));
+        assert_eq!(err.action(), GossipAction::Reject);
+        assert_eq!(err.reason(), "not_owner");
+    }
+    // Nothing changed: the owner's provider answers for every period.
+    for p in [0, 3, 100] {
+        assert_eq!(r.provider_at(&slot, Period(p)), Some(&key(&w.provider)));
+    }
+    assert_eq!(r.assignments().count(), 1);
+}
+
+#[test]
+fn an_equivocating_owner_gives_every_order_the_same_registry() {
+    let w = world(1);
+    let a = own_dataset(&w.owner, 6, 1);
+    let slot = |index| SlotId {
+        dataset: a.root,
+        index,
+    };
+    let (p, q) = (
+        SigningKey::from_bytes(&[7; 32]),
+        SigningKey::from_bytes(&[8; 32]),
+    );
+    // Two pairs of conflicting assignments (same slot and first period), one plain one.
+    let x1 = assign(&w.owner, &p, slot(1), Period(4));
+    let y1 = assign(&w.owner, &q, slot(1), Period(4));
+    let x2 = assign(&w.owner, &p, slot(2), Period(0));
+    let y2 = assign(&w.owner, &q, slot(2), Period(0));
+    let z = assign(&w.owner, &q, slot(1), Period(0));
+    let winner = |x: &SlotAssign, y: &SlotAssign| {
+        if x.content_id() < y.content_id() {
+            x.clone()
+        } else {
+            y.clone()
+        }
+    };
+    let (w1, w2) = (winner(&x1, &y1), winner(&x2, &y2));
+    let all = [x1, y1, x2, y2, z.clone()];
+    // Every order of the five.
+    let mut orders = vec![vec![]];
+    for _ in 0..all.len() {
+        orders = orders
+            .into_iter()
+            .flat_map(|o: Vec<usize>| {
+                (0..all.len())
+                    .filter(|i| !o.contains(i))
+                    .map(|i| [o.clone(), vec![i]].concat())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+    }
+    assert_eq!(orders.len(), 120);
+    let mut want: Vec<SlotAssign> = vec![z, w1.clone(), w2.clone()];
+    want.sort_by_key(|s| (s.slot, s.from_period));
+    for order in orders {
+        let mut r = Registry::new();
+        r.announce(a.clone()).unwrap();
+        for &i in &order {
+            match r.assign(all[i].clone()) {
+                Ok(true) => {}
+                Err(e @ IntakeError::Superseded(_)) => assert_eq!(e.action(), GossipAction::Ignore),
+                other => panic!("{order:?}: {other:?}"),
+            }
+        }
+        let got: Vec<SlotAssign> = r.assignments().cloned().collect();
+        assert_eq!(got, want, "order {order:?}");
+        assert_eq!(r.provider_at(&slot(1), Period(5)), Some(&w1.provider));
+        // A restart restores the same registry from the winners, in any order.
+        let mut restored = Registry::new();
+        assert!(restored.restore_dataset(a.clone()));
+        for &i in order.iter().rev() {
+            restored.restore_assignment(all[i].clone());
+        }
+        assert_eq!(restored.assignments().cloned().collect::<Vec<_>>(), want);
+    }
 }
 
 #[test]

@@ -7,27 +7,32 @@
 //! minutes for thousands), so `--cache DIR` keeps the corpus between runs: the keys
 //! (`DIR/proving.key`, `DIR/verifying.key`: the prover's key files, whose headers name the
 //! circuit and its id) and `DIR/corpus.bin`, a short text header saying what follows, then the
-//! dataset roots and the proofs. Proof `i` is always slot `i % 256` of dataset `i / 256`, so the
-//! corpus of N proofs is the first N of any larger one: a run reuses a cached corpus of at
-//! least N proofs, and extends a smaller one by proving only the missing proofs.
+//! dataset roots and the proofs. Proof `i` is always slot `i % 256` of dataset `i / 256`.
 //!
-//! Every slot of one dataset holds the same one-block file (datasets differ), and every
-//! dataset's tree has 256 slots (a run announces the ones it proves), so a dataset is committed
-//! once instead of once per slot: proving costs less, verifying costs exactly what it costs for
-//! distinct data (the same circuit, the same public inputs per slot).
+//! Every slot of one dataset holds the same one-block file (datasets differ), so a dataset is
+//! committed once instead of once per slot: proving costs less, verifying costs exactly what it
+//! costs for distinct data (the same circuit, the same public inputs per slot). A dataset has
+//! exactly the slots a run proves (256, the last one fewer): an announcement lists every slot's
+//! root and every slot has a duty, and the early seal needs every duty proven. So the proofs of
+//! a dataset of 256 slots serve any run that uses it whole, and a cached corpus is reused
+//! dataset by dataset: full datasets always, a last, partial one only for a run of the same
+//! size; the rest is proved (and the cache grows, never shrinks).
 
 use anyhow::{ensure, Context};
 use ark_bn254::Bn254;
 use ark_groth16::VerifyingKey;
 use proofmesh_circuits::field::fr_to_le_bytes;
 use proofmesh_circuits::merkle::MerkleTree;
-use proofmesh_circuits::slot::{BLOCK_SIZE, BLOCK_TREE_DEPTH, FIELD_ELEMS_PER_CELL};
-use proofmesh_circuits::CircuitParams;
+use proofmesh_circuits::slot::{
+    block_hash, SlotTree, BLOCK_SIZE, BLOCK_TREE_DEPTH, FIELD_ELEMS_PER_CELL,
+};
+use proofmesh_circuits::{CircuitParams, Fr};
 use proofmesh_node::keys::ProviderSigner;
+use proofmesh_node::owner;
 use proofmesh_node::p2p::{encode_message, GossipMessage};
 use proofmesh_proto::{
     CircuitId, DatasetAnnounce, DatasetRoot, Period, ProofEnvelope, ProofSystem, ProviderSignature,
-    SlotAssign, SlotId,
+    SlotAssign, SlotId, SlotRoot,
 };
 use proofmesh_prover::groth16::keys::params_text;
 use proofmesh_prover::groth16::{
@@ -68,7 +73,8 @@ pub(crate) const PERIOD: Period = Period(0);
 const CELLS_PER_SLOT: u64 = 32;
 
 const MAGIC: &str = "proofmesh bench-node corpus";
-const VERSION: u32 = 1;
+/// 2: each dataset's tree has the slots the corpus proves (1: always 256).
+const VERSION: u32 = 2;
 
 /// N proofs: proof `i` is of slot `i % 256` of dataset `i / 256`, for [`PERIOD`].
 pub(crate) struct Corpus {
@@ -107,14 +113,16 @@ pub(crate) fn load_or_prove(n: usize, cache: Option<&Path>) -> anyhow::Result<(C
         None => None,
     };
     let started = Instant::now();
+    let stored_proofs = stored.as_ref().map_or(0, |c| c.proofs.len());
+    let stored = stored.map(|c| reusable(c, n));
     let (prover, mut corpus) = match (stored, cache) {
-        (Some(c), _) if c.proofs.len() >= n => {
+        (Some(c), _) if c.proofs.len() == n => {
             let origin = Origin {
                 cached: n,
                 proved: 0,
                 secs: 0.0,
             };
-            return Ok((cut(c, n), origin));
+            return Ok((c, origin));
         }
         // Too few: extend it with its own proving key.
         (Some(c), Some(dir)) => match cached_prover(dir, &c) {
@@ -128,12 +136,13 @@ pub(crate) fn load_or_prove(n: usize, cache: Option<&Path>) -> anyhow::Result<(C
         _ => fresh()?,
     };
     let cached = corpus.proofs.len();
-    // Saved every chunk, so an interrupted run keeps what it proved.
-    let save = |c: &Corpus| -> anyhow::Result<()> {
+    // Saved whenever a dataset is complete, so an interrupted run keeps what it proved; never
+    // fewer proofs than the cache held (a smaller run keeps the larger cache).
+    let save = |c: &Corpus, proofs: usize| -> anyhow::Result<()> {
         match cache {
-            Some(dir) => write(dir, &prover, c)
+            Some(dir) if proofs >= stored_proofs => write(dir, &prover, c, proofs)
                 .with_context(|| format!("{}: cannot write the cache", dir.display())),
-            None => Ok(()),
+            _ => Ok(()),
         }
     };
     extend(&prover, &mut corpus, n, save)?;
@@ -162,14 +171,14 @@ fn fresh() -> anyhow::Result<(Prover, Corpus)> {
     Ok((prover, corpus))
 }
 
-/// The first `n` proofs of a corpus, over the datasets they need.
-fn cut(mut c: Corpus, n: usize) -> Corpus {
-    c.proofs.truncate(n);
-    let layout = layout(n);
-    c.datasets.truncate(layout.len());
-    for (d, slots) in c.datasets.iter_mut().zip(layout) {
-        d.1 = slots;
-    }
+/// What a corpus holds for a run of `n` proofs: its datasets of the same size in both
+/// layouts, from the first (all full ones; a partial last one only if `n` ends it the same).
+fn reusable(mut c: Corpus, n: usize) -> Corpus {
+    let (mine, theirs) = (layout(c.proofs.len()), layout(n));
+    let same = mine.iter().zip(&theirs).take_while(|(a, b)| a == b).count();
+    c.datasets.truncate(same);
+    c.proofs
+        .truncate(mine[..same].iter().map(|&s| usize::from(s)).sum());
     c
 }
 
@@ -178,41 +187,64 @@ pub(crate) fn note(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
-/// Dataset `d`: its one-block slot file (seeded by `d`, written to `dir`) for every slot, and
-/// its commitment, a tree of 256 equal slot roots.
-fn dataset(dir: &Path, d: usize) -> anyhow::Result<(Vec<SlotFile>, DatasetCommitment)> {
-    let path = dir.join(format!("dataset{d}.bin"));
+/// The one block every slot of dataset `d` holds (seeded by `d`).
+fn block(d: usize) -> Vec<u8> {
     let mut data = vec![0u8; BLOCK_SIZE];
     ChaCha20Rng::seed_from_u64(d as u64).fill_bytes(&mut data);
-    std::fs::write(&path, data).with_context(|| format!("{}", path.display()))?;
+    data
+}
+
+/// The root of every slot of dataset `d` (its one block's tree; one block needs no pad).
+fn slot_root(d: usize) -> anyhow::Result<Fr> {
+    let hash = block_hash(&block(d)).map_err(|e| anyhow::anyhow!("block hash: {e}"))?;
+    Ok(SlotTree::from_block_hashes(vec![hash])
+        .map_err(|e| anyhow::anyhow!("slot tree: {e}"))?
+        .root())
+}
+
+/// Dataset `d` of `slots` slots: its one-block slot file (written to `dir`) for every slot,
+/// and its commitment, a tree of `slots` equal slot roots.
+fn dataset(dir: &Path, d: usize, slots: u16) -> anyhow::Result<(Vec<SlotFile>, DatasetCommitment)> {
+    let path = dir.join(format!("dataset{d}.bin"));
+    std::fs::write(&path, block(d)).with_context(|| format!("{}", path.display()))?;
     let file = SlotFile::open(&path)?;
     let tree = file.slot_tree()?;
-    let dataset = MerkleTree::new(vec![tree.root(); SLOTS_PER_DATASET])
+    let slots = usize::from(slots);
+    let dataset = MerkleTree::new(vec![tree.root(); slots])
         .map_err(|e| anyhow::anyhow!("dataset tree: {e}"))?;
     let commitment = DatasetCommitment {
-        slots: vec![tree; SLOTS_PER_DATASET],
+        slots: vec![tree; slots],
         dataset,
     };
-    Ok((vec![file; SLOTS_PER_DATASET], commitment))
+    Ok((vec![file; slots], commitment))
 }
 
 /// Proofs proved between two saves of the cache.
 const CHUNK: usize = 256;
 
 /// Proves the corpus's missing proofs up to `n`, in parallel on the global rayon pool, and
-/// hands the corpus to `save` after every [`CHUNK`].
+/// hands the corpus to `save` with its count of proofs over whole datasets after every
+/// [`CHUNK`] that completes one.
 fn extend(
     prover: &Prover,
     c: &mut Corpus,
     n: usize,
-    save: impl Fn(&Corpus) -> anyhow::Result<()>,
+    save: impl Fn(&Corpus, usize) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let from = c.proofs.len();
     let work = Scratch::new()?;
     let layout = layout(n);
+    // Proofs before each dataset's end.
+    let ends: Vec<usize> = layout
+        .iter()
+        .scan(0, |sum, &s| {
+            *sum += usize::from(s);
+            Some(*sum)
+        })
+        .collect();
     let mut committed = Vec::with_capacity(layout.len());
-    for d in 0..layout.len() {
-        let (files, commitment) = dataset(&work.0, d)?;
+    for (d, &slots) in layout.iter().enumerate() {
+        let (files, commitment) = dataset(&work.0, d, slots)?;
         let root = DatasetRoot::from_le_bytes(fr_to_le_bytes(&commitment.root()))
             .context("dataset root is not canonical")?;
         match c.datasets.get(d) {
@@ -243,7 +275,10 @@ fn extend(
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         c.proofs.extend(proofs);
-        save(c)?;
+        let whole = ends.iter().rev().find(|&&e| e <= end).copied().unwrap_or(0);
+        if whole > start || end == n {
+            save(c, whole)?;
+        }
         let (k, s) = (end - from, t.elapsed().as_secs_f64());
         note(&format!(
             "proved {k}/{} in {s:.0} s ({:.0} ms/proof, all cores)",
@@ -275,8 +310,9 @@ fn header(circuit: CircuitId, datasets: usize, proofs: usize) -> String {
     )
 }
 
-/// Writes the keys and the corpus (its proofs and the roots of the datasets they use).
-fn write(dir: &Path, prover: &Prover, c: &Corpus) -> anyhow::Result<()> {
+/// Writes the keys and the first `proofs` proofs of the corpus (whole datasets of its layout)
+/// with the roots of the datasets they use.
+fn write(dir: &Path, prover: &Prover, c: &Corpus, proofs: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let pk_path = dir.join("proving.key");
     let vk_path = dir.join("verifying.key");
@@ -289,12 +325,12 @@ fn write(dir: &Path, prover: &Prover, c: &Corpus) -> anyhow::Result<()> {
         write_proving_key(&pk_path, &PARAMS, prover.proving_key())?;
         write_verifying_key(&vk_path, &PARAMS, &c.vk)?;
     }
-    let datasets = layout(c.proofs.len()).len();
-    let mut bytes = header(c.circuit, datasets, c.proofs.len()).into_bytes();
+    let datasets = layout(proofs).len();
+    let mut bytes = header(c.circuit, datasets, proofs).into_bytes();
     for (root, _) in &c.datasets[..datasets] {
         bytes.extend_from_slice(root.as_bytes());
     }
-    for p in &c.proofs {
+    for p in &c.proofs[..proofs] {
         bytes.extend_from_slice(p);
     }
     // Written whole, then renamed: a run stopped half-way leaves no torn corpus.
@@ -374,7 +410,7 @@ fn cached_prover(dir: &Path, corpus: &Corpus) -> anyhow::Result<Option<Prover>> 
     Ok(Some(prover))
 }
 
-/// What a verifier node receives for a corpus: the registry (announcements, slot claims) and
+/// What a verifier node receives for a corpus: the registry (announcements, slot assignments) and
 /// one encoded, signed envelope per proof.
 pub(crate) struct Messages {
     pub(crate) announcements: Vec<DatasetAnnounce>,
@@ -391,35 +427,36 @@ fn provider(dataset: usize) -> ProviderSigner {
 }
 
 /// Signs the registry and the envelopes of `c` (ed25519: well under a second for 10,000).
-pub(crate) fn messages(c: &Corpus) -> Messages {
+pub(crate) fn messages(c: &Corpus) -> anyhow::Result<Messages> {
     let signers: Vec<ProviderSigner> = (0..c.datasets.len()).map(provider).collect();
     let mut announcements = Vec::new();
     let mut assignments = Vec::new();
     for (d, &(root, slots)) in c.datasets.iter().enumerate() {
         let signer = &signers[d];
         let parity = slots / 3;
+        let data = slots - parity;
+        let slot_root = SlotRoot::from_le_bytes(fr_to_le_bytes(&slot_root(d)?))
+            .context("a slot root is not canonical")?;
         let mut a = DatasetAnnounce {
             root,
-            data_slots: slots - parity,
+            data_slots: data,
             parity_slots: parity,
+            slot_roots: vec![slot_root; usize::from(slots)],
             proof_probability: 1,
+            blocks_per_slot: 1,
             cells_per_slot: CELLS_PER_SLOT,
+            original_size: u64::from(data) * BLOCK_SIZE as u64,
             owner: signer.public(),
             signature: ProviderSignature([0; 64]),
         };
         a.signature = signer.sign(&a.signing_bytes());
         announcements.push(a);
         for index in 0..slots {
-            let mut s = SlotAssign {
-                slot: SlotId {
-                    dataset: root,
-                    index,
-                },
-                provider: signer.public(),
-                from_period: PERIOD,
-                signature: ProviderSignature([0; 64]),
+            let slot = SlotId {
+                dataset: root,
+                index,
             };
-            s.signature = signer.sign(&s.signing_bytes());
+            let s: SlotAssign = owner::assignment(signer, slot, signer.public(), PERIOD);
             assignments.push(s);
         }
     }
@@ -446,11 +483,11 @@ pub(crate) fn messages(c: &Corpus) -> Messages {
             encode_message(&GossipMessage::Proof(e))
         })
         .collect();
-    Messages {
+    Ok(Messages {
         announcements,
         assignments,
         envelopes,
-    }
+    })
 }
 
 /// A scratch directory under the system's temp dir, removed when dropped.

@@ -104,7 +104,7 @@ pub(crate) fn run(a: NodeArgs) -> anyhow::Result<ExitCode> {
         origin.proved,
         origin.secs
     ))?;
-    let msgs = Arc::new(messages(&corpus));
+    let msgs = Arc::new(messages(&corpus)?);
     let mut keys = KeyRing::new();
     keys.insert(&corpus.vk);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

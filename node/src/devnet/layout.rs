@@ -1,11 +1,16 @@
 //! The devnet's files: a demo dataset (deterministic slot files), small-parameter Groth16
-//! keys, per-node keys, the verifier set, and each node's `node.toml`.
+//! keys, per-node keys, the verifier set, the dataset owner's key and its signed registry
+//! records (the announcement and one assignment per slot, `DIR/registry/`), and each node's
+//! `node.toml`.
 
 use super::{DevnetError, DevnetOptions};
 use crate::keys::{write_secret, write_verifier_set, ProviderSigner};
+use crate::owner::{self, DatasetTerms};
 use proofmesh_circuits::slot::{BLOCK_TREE_DEPTH, FIELD_ELEMS_PER_CELL};
 use proofmesh_circuits::CircuitParams;
-use proofmesh_proto::{Period, VerifierMember, VerifierSet};
+use proofmesh_proto::{
+    DatasetAnnounce, GossipMessage, Period, SlotId, VerifierMember, VerifierSet,
+};
 use proofmesh_verifier::VerifierKeypair;
 use rand::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
@@ -29,6 +34,28 @@ pub struct Layout {
     pub holdings: Vec<Vec<u16>>,
     /// The provers' public keys (hex), by prover.
     pub prover_keys: Vec<String>,
+    /// The dataset owner's key file (`keys/owner.key`): it signed the registry records.
+    pub owner_key: PathBuf,
+    /// The owner-signed announcement of the dataset (`registry/announce.record`).
+    pub announcement: PathBuf,
+    /// The owner-signed assignment of each slot to its prover, from period 0, by slot
+    /// (`registry/assign-<slot>.record`).
+    pub assignments: Vec<PathBuf>,
+}
+
+impl Layout {
+    /// The registry records prover `j` re-publishes: the dataset's announcement (every prover
+    /// needs it for its duties; copies of it share one gossip id, so more publishers cost
+    /// nothing) and the owner's assignments of the slots it holds.
+    pub fn prover_records(&self, j: usize) -> Vec<PathBuf> {
+        std::iter::once(self.announcement.clone())
+            .chain(
+                self.holdings[j]
+                    .iter()
+                    .map(|&s| self.assignments[usize::from(s)].clone()),
+            )
+            .collect()
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DevnetError + '_ {
@@ -49,7 +76,8 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
     }
     let keys = dir.join("keys");
     std::fs::create_dir_all(&keys).map_err(io(&keys))?;
-    let cells = opts.blocks_per_slot * 32;
+    // The slot tree pads to a power of two of blocks, as Codex pads it.
+    let cells = opts.blocks_per_slot.next_power_of_two() * 32;
     let params = CircuitParams {
         max_depth: (usize::BITS - cells.leading_zeros()) as usize,
         max_log2_slots: (usize::BITS - slots.leading_zeros()) as usize,
@@ -97,17 +125,71 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
         let secret = random_secret();
         write_secret(&node.join("node.key"), &random_secret())?;
         write_secret(&node.join("provider.key"), &secret)?;
-        prover_keys.push(hex::encode(ProviderSigner::from_secret(&secret).public().0));
+        prover_keys.push(ProviderSigner::from_secret(&secret).public());
         provers.push(node);
     }
+    let (announcement, assignments) = registry(&dir, opts, &slot_files, &holdings, &prover_keys)?;
     Ok(Layout {
+        owner_key: keys.join("owner.key"),
         dir,
         slot_files,
         verifiers,
         provers,
         holdings,
-        prover_keys,
+        prover_keys: prover_keys.iter().map(|k| hex::encode(k.0)).collect(),
+        announcement,
+        assignments,
     })
+}
+
+/// The dataset owner (a fresh key, `keys/owner.key`) signs the announcement of the demo
+/// dataset and the assignment of every slot to its prover from period 0, into
+/// `DIR/registry/`. The demo file is exactly the K data slots (no padding block).
+fn registry(
+    dir: &Path,
+    opts: &DevnetOptions,
+    slot_files: &[PathBuf],
+    holdings: &[Vec<u16>],
+    providers: &[proofmesh_proto::ProviderKey],
+) -> Result<(PathBuf, Vec<PathBuf>), DevnetError> {
+    let secret = random_secret();
+    write_secret(&dir.join("keys").join("owner.key"), &secret)?;
+    let signer = ProviderSigner::from_secret(&secret);
+    let slots = proofmesh_prover::dataset::open_slots(slot_files)?;
+    let commitment = proofmesh_prover::commit(&slots)?;
+    let terms = DatasetTerms {
+        data_slots: opts.data_slots,
+        parity_slots: opts.parity_slots,
+        proof_probability: opts.proof_probability,
+        original_size: u64::from(opts.data_slots)
+            * opts.blocks_per_slot as u64
+            * proofmesh_proto::BLOCK_BYTES,
+    };
+    let records = dir.join("registry");
+    std::fs::create_dir_all(&records).map_err(io(&records))?;
+    let announce: DatasetAnnounce = owner::announcement(&signer, &slots, &commitment, terms)
+        .map_err(|e| DevnetError::Io(e.to_string()))?;
+    let announcement = records.join("announce.record");
+    let write = |path: &Path, m: GossipMessage| {
+        owner::write_record(path, &m).map_err(|e| DevnetError::Io(e.to_string()))
+    };
+    write(&announcement, GossipMessage::Announce(announce.clone()))?;
+    let mut assignments = Vec::new();
+    for index in 0..announce.slots() {
+        let holder = holdings
+            .iter()
+            .position(|h| h.contains(&index))
+            .ok_or_else(|| DevnetError::Io(format!("no prover holds slot {index}")))?;
+        let slot = SlotId {
+            dataset: announce.root,
+            index,
+        };
+        let s = owner::assignment(&signer, slot, providers[holder], Period(0));
+        let path = records.join(format!("assign-{index}.record"));
+        write(&path, GossipMessage::Assign(s))?;
+        assignments.push(path);
+    }
+    Ok((announcement, assignments))
 }
 
 fn random_secret() -> [u8; 32] {
@@ -176,16 +258,12 @@ pub(super) fn prover_config(
             .join(", ")
     };
     let text = format!(
-        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = [{}]\nhold = {:?}\ndata_slots = {}\nparity_slots = {}\nproof_probability = {}\nannounce = {}\n\n[testing]\nwithhold = {:?}\n",
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = [{}]\nregistry = [{}]\n\n[testing]\nwithhold = {:?}\n",
         common(addrs),
         network(layout, opts, genesis),
         layout.dir.join("keys").join("proving.key").display().to_string(),
         list(&layout.slot_files),
-        hold,
-        opts.data_slots,
-        opts.parity_slots,
-        opts.proof_probability,
-        j == 0,
+        list(&layout.prover_records(j)),
         withhold,
     );
     write(node, &text)

@@ -1,6 +1,6 @@
-//! The prover launcher: loads the proving key and the slot files (off the async workers),
-//! optionally moves the MSMs to a GPU, and spawns the prover role; gossip that reaches a
-//! prover is drained with Ignore.
+//! The prover launcher: loads the proving key and the slot files (off the async workers) and
+//! the owner-signed registry records, optionally moves the MSMs to a GPU, and spawns the
+//! prover role; gossip that reaches a prover is drained with Ignore.
 
 use super::NodeContext;
 use crate::keys::ProviderSigner;
@@ -27,6 +27,12 @@ pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(),
     .await
     .map_err(|e| NodeError::Setup(format!("loading the prover: {e}")))?;
     let (prover, slots) = loaded.map_err(crate::prover_node::ProverNodeError::from)?;
+    let registry = p
+        .registry
+        .iter()
+        .map(|path| Ok((path.clone(), crate::owner::read_record(path)?)))
+        .collect::<Result<Vec<_>, crate::owner::OwnerError>>()
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
     let prover = if p.gpu {
         tokio::task::block_in_place(|| crate::gpu::prover_on_gpu(prover))
             .map_err(|e| NodeError::Setup(e.to_string()))?
@@ -36,13 +42,9 @@ pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(),
     let setup = ProverSetup {
         prover,
         slots,
-        hold: p.hold.clone(),
+        registry,
         withhold: ctx.testing.withhold.clone(),
         invalid: ctx.testing.invalid.clone(),
-        data_slots: p.data_slots,
-        parity_slots: p.parity_slots,
-        proof_probability: p.proof_probability,
-        announce: p.announce,
         signer: ProviderSigner::load(&p.provider_key)?,
     };
     let node = tokio::task::block_in_place(|| {

@@ -11,7 +11,7 @@ use proofmesh_proto::DecodeError;
 /// A proofmesh gossipsub topic (versioned names, so a protocol change gets new topics).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Topic {
-    /// Dataset announcements and slot claims.
+    /// Dataset announcements and owner-signed slot assignments.
     Registry,
     /// Storage proofs (the high-volume topic; its own inbound queue).
     Proofs,
@@ -114,7 +114,7 @@ mod tests {
     use super::*;
     use proofmesh_proto::{
         DatasetAnnounce, DatasetRoot, Period, ProviderKey, ProviderSignature, SlotAssign, SlotId,
-        WireMessage,
+        SlotRoot, WireMessage,
     };
 
     fn root() -> DatasetRoot {
@@ -128,8 +128,13 @@ mod tests {
             root: root(),
             data_slots: 4,
             parity_slots: 2,
+            slot_roots: (0..6)
+                .map(|i| SlotRoot::from_le_bytes([i; 32]).unwrap())
+                .collect(),
             proof_probability: 4,
+            blocks_per_slot: 16,
             cells_per_slot: 512,
+            original_size: 4 * 16 * 65536,
             owner: ProviderKey([1; 32]),
             signature: ProviderSignature([2; 64]),
         }

@@ -97,7 +97,7 @@ pub(super) fn dataset_key(root: &DatasetRoot) -> Vec<u8> {
     root.as_bytes().to_vec()
 }
 
-/// Key of a slot claim in `assignments`.
+/// Key of a slot assignment in `assignments`.
 pub(super) fn assignment_key(slot: &SlotId, from: Period) -> Vec<u8> {
     let mut key = slot_prefix(slot);
     key.extend_from_slice(&from.0.to_be_bytes());
@@ -210,15 +210,20 @@ fn body<'v>(cf: Cf, key: &[u8], value: &'v [u8]) -> Result<&'v [u8], StoreError>
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use proofmesh_proto::{DatasetAnnounce, ProviderKey, ProviderSignature};
+    use proofmesh_proto::{DatasetAnnounce, ProviderKey, ProviderSignature, SlotRoot};
 
     fn announce() -> DatasetAnnounce {
         DatasetAnnounce {
             root: DatasetRoot::from_le_bytes([3; 32]).unwrap(),
             data_slots: 4,
             parity_slots: 2,
+            slot_roots: (0..6)
+                .map(|i| SlotRoot::from_le_bytes([i; 32]).unwrap())
+                .collect(),
             proof_probability: 4,
+            blocks_per_slot: 16,
             cells_per_slot: 512,
+            original_size: 4 * 16 * 65536,
             owner: ProviderKey([1; 32]),
             signature: ProviderSignature([2; 64]),
         }

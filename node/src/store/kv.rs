@@ -62,6 +62,18 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// Whether `s` is to be stored at `key`: nothing is there, or what is there has a larger
+/// content id (the registry's conflict rule for one slot and first period).
+fn assignment_wins(kv: &impl Kv, key: &[u8], s: &SlotAssign) -> Result<bool, StoreError> {
+    match kv.get(Cf::Assignments, key)? {
+        None => Ok(true),
+        Some(value) => {
+            let known: SlotAssign = codec::decode(Cf::Assignments, key, &value)?;
+            Ok(s.content_id() < known.content_id())
+        }
+    }
+}
+
 /// Writes `value` at `key` unless a value is already there (first write wins).
 fn put_once(kv: &impl Kv, cf: Cf, key: Vec<u8>, value: Vec<u8>) -> Result<(), StoreError> {
     let _guard = lock_writes(kv)?;
@@ -185,7 +197,7 @@ impl<T: Kv> Store for T {
         }
         for s in &w.assignments {
             let key = codec::assignment_key(&s.slot, s.from_period);
-            if self.get(Cf::Assignments, &key)?.is_none() {
+            if assignment_wins(self, &key, s)? {
                 ops.push(Op::Put(Cf::Assignments, key, codec::encode(s)));
             }
         }
@@ -270,8 +282,12 @@ impl<T: Kv> Store for T {
     }
 
     fn put_assignment(&self, assign: &SlotAssign) -> Result<(), StoreError> {
+        let _guard = lock_writes(self)?;
         let key = codec::assignment_key(&assign.slot, assign.from_period);
-        put_once(self, Cf::Assignments, key, codec::encode(assign))
+        if assignment_wins(self, &key, assign)? {
+            self.write(vec![Op::Put(Cf::Assignments, key, codec::encode(assign))])?;
+        }
+        Ok(())
     }
 
     fn assignments(&self) -> Result<Vec<SlotAssign>, StoreError> {

@@ -3,7 +3,7 @@
 //! versioned value encoding, so a test on one says something about the other.
 //!
 //! What is stored, and why it is enough to restart with nothing lost:
-//! - `datasets`, `assignments`: the registry (announcements and slot claims), so duties are
+//! - `datasets`, `assignments`: the registry (announcements and slot assignments), so duties are
 //!   known again before any gossip arrives;
 //! - `attestations`: every verified attestation batch (ours and others'), written durably
 //!   *before* ours is published and before others' are accepted, so certificates can be
@@ -41,8 +41,10 @@ use proofmesh_verifier::health::DatasetCheckpoint;
 
 /// Version of the on-disk layout and value encoding; a store written by another version is
 /// refused at open with [`StoreError::Schema`]. 2: protocol 2 (proof envelopes with a proof
-/// system and variable proof bytes; content ids of the new envelope encoding).
-pub const SCHEMA_VERSION: u32 = 2;
+/// system and variable proof bytes; content ids of the new envelope encoding). 3: dataset
+/// announcements carry their slot roots, sizes and proof policy, and slot assignments are
+/// signed by the dataset's owner (a schema 2 store holds announcements that no longer decode).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Everything the node persists. Every write method returns only once the write is durable
 /// (synced to disk for RocksDB), so a caller may acknowledge or publish right after.
@@ -60,10 +62,11 @@ pub trait Store: Send + Sync + 'static {
     fn put_dataset(&self, announce: &DatasetAnnounce) -> Result<(), StoreError>;
     /// Every stored announcement, in root order.
     fn datasets(&self) -> Result<Vec<DatasetAnnounce>, StoreError>;
-    /// Records a validated slot claim (idempotent; several per slot are kept, keyed by
-    /// slot and `from_period`; the first claim of one key is kept).
+    /// Records a validated slot assignment (idempotent; several per slot are kept, keyed by
+    /// slot and `from_period`; of two for one key the smaller content id is kept, the
+    /// registry's conflict rule, so the store ends the same whatever order they came in).
     fn put_assignment(&self, assign: &SlotAssign) -> Result<(), StoreError>;
-    /// Every stored slot claim, in (slot, from_period) order.
+    /// Every stored slot assignment, in (slot, from_period) order.
     fn assignments(&self) -> Result<Vec<SlotAssign>, StoreError>;
 
     /// Records a verified attestation batch (idempotent; equivocating batches of one signer

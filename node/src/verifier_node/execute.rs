@@ -158,6 +158,9 @@ fn log_note(note: &Note) {
                 metrics::counter!(m::PROOFS_REJECTED, "reason" => *reason).increment(1);
             } else if *kind == "attestation" {
                 metrics::counter!(m::ATTESTATIONS_RECEIVED, "outcome" => "invalid").increment(1);
+            } else if *kind == "announce" || *kind == "assign" {
+                metrics::counter!(m::REGISTRY_REJECTED, "kind" => *kind, "reason" => *reason)
+                    .increment(1);
             }
         }
         Note::VerifierSetChanged {

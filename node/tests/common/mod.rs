@@ -10,6 +10,7 @@
 )]
 
 use proofmesh_circuits::slot::BLOCK_SIZE;
+use proofmesh_proto::wire::pb;
 use proofmesh_proto::*;
 use rand::{RngCore, SeedableRng};
 use std::path::{Path, PathBuf};
@@ -246,6 +247,140 @@ pub(crate) fn processes_mentioning(needle: &str) -> Vec<u32> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Real nodes (`proofmesh node` processes): start, addresses, metrics, gRPC
+
+/// A bounded wait: [`Deadline::tick`] sleeps `poll`, or panics naming what it waited for once
+/// the timeout has passed (async, so a test's gRPC clients can be borrowed in the loop).
+pub(crate) struct Deadline {
+    at: Instant,
+    timeout: Duration,
+    what: &'static str,
+}
+
+impl Deadline {
+    /// `timeout` from now, waiting for `what`.
+    pub(crate) fn new(timeout: Duration, what: &'static str) -> Self {
+        Self {
+            at: Instant::now() + timeout,
+            timeout,
+            what,
+        }
+    }
+
+    /// Sleeps `poll`, or panics if the deadline has passed.
+    pub(crate) async fn tick_every(&self, poll: Duration) {
+        assert!(
+            Instant::now() < self.at,
+            "timed out after {:?} waiting for {}",
+            self.timeout,
+            self.what
+        );
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Seconds since the Unix epoch (a devnet's genesis).
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Starts `proofmesh node --config CONFIG` with its output in `dir/<name>.{stdout,stderr}`.
+pub(crate) fn start_node(config: &Path, dir: &Path, name: &str) -> Spawned {
+    let mut cmd = proofmesh_command();
+    cmd.args(["node", "--config", s(config)])
+        .env("RUST_LOG", "info,proofmesh_node=debug");
+    Spawned::start(cmd, dir, name)
+}
+
+/// A file the node writes once it is up (`p2p.addr`, `grpc.addr`), first line.
+pub(crate) fn wait_file(path: &Path, what: &str) -> String {
+    wait_for(
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        what,
+        || {
+            let text = std::fs::read_to_string(path).ok()?;
+            let line = text.lines().next()?.trim().to_owned();
+            (!line.is_empty()).then_some(line)
+        },
+    )
+}
+
+/// A free TCP port on 127.0.0.1 (for the metrics endpoint, which does not report its port).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A gRPC client of the health API at `addr`.
+pub(crate) async fn client(
+    addr: &str,
+) -> pb::health_service_client::HealthServiceClient<tonic::transport::Channel> {
+    pb::health_service_client::HealthServiceClient::connect(format!("http://{addr}"))
+        .await
+        .unwrap_or_else(|e| panic!("gRPC {addr}: {e}"))
+}
+
+/// The roots (hex) of the datasets a verifier knows, from its gRPC API.
+pub(crate) async fn datasets(
+    client: &mut pb::health_service_client::HealthServiceClient<tonic::transport::Channel>,
+) -> Vec<String> {
+    client
+        .list_datasets(pb::ListDatasetsRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .datasets
+        .into_iter()
+        .map(|d| d.dataset_root)
+        .collect()
+}
+
+/// GET /metrics (plain TCP, HTTP/1.0); empty if the endpoint is not up.
+pub(crate) async fn scrape(addr: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return String::new();
+    };
+    let request = format!("GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).await.is_err() {
+        return String::new();
+    }
+    let mut body = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_string(&mut body)).await;
+    body
+}
+
+/// The value of the series whose line starts with `name` (include a trailing space for an
+/// unlabelled series).
+pub(crate) fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|rest| rest.trim().parse().ok())
+}
+
+/// The sum of the series of metric `name` that carry every `label="value"` pair of `labels`
+/// (0 when there is none).
+pub(crate) fn labelled(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix('{'))
+        .filter_map(|rest| rest.split_once('}'))
+        .filter(|(set, _)| {
+            labels
+                .iter()
+                .all(|(k, v)| set.split(',').any(|p| p == format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|(_, value)| value.trim().parse::<f64>().ok())
+        .sum()
+}
+
+// ---------------------------------------------------------------------------------------------
 // Files
 
 /// A fresh temporary directory (removed when dropped).
@@ -298,14 +433,19 @@ pub(crate) fn announce(tag: u8) -> DatasetAnnounce {
         root: root(tag),
         data_slots: 4,
         parity_slots: 2,
+        slot_roots: (0..6)
+            .map(|i| SlotRoot::from_le_bytes([i; 32]).unwrap())
+            .collect(),
         proof_probability: 4,
+        blocks_per_slot: 16,
         cells_per_slot: 512,
+        original_size: 4 * 16 * 65536,
         owner: ProviderKey([1; 32]),
         signature: ProviderSignature([2; 64]),
     }
 }
 
-/// A claim of slot `index` of dataset `root(tag)` from `from`.
+/// An assignment of slot `index` of dataset `root(tag)` from `from`.
 pub(crate) fn assign(tag: u8, index: u16, from: u64) -> SlotAssign {
     SlotAssign {
         slot: slot(tag, index),

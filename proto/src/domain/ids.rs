@@ -20,12 +20,16 @@ fn hex(bytes: &[u8], f: &mut fmt::Formatter<'_>) -> fmt::Result {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DatasetRoot([u8; 32]);
 
+/// Whether 32 little-endian bytes are a canonical BN254 scalar (`< r`).
+fn canonical_scalar(bytes: &[u8; 32]) -> bool {
+    // Compare as little-endian integers, most significant byte first.
+    bytes.iter().rev().cmp(R_LE.iter().rev()) == std::cmp::Ordering::Less
+}
+
 impl DatasetRoot {
     /// Accepts only canonical encodings (`< r`), so one root has one byte string.
     pub fn from_le_bytes(bytes: [u8; 32]) -> Option<Self> {
-        // Compare as little-endian integers, most significant byte first.
-        let below = bytes.iter().rev().cmp(R_LE.iter().rev()) == std::cmp::Ordering::Less;
-        below.then_some(Self(bytes))
+        canonical_scalar(&bytes).then_some(Self(bytes))
     }
 
     /// The canonical little-endian bytes.
@@ -50,6 +54,38 @@ impl fmt::Debug for DatasetRoot {
 impl fmt::Display for DatasetRoot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         hex(&self.0, f)
+    }
+}
+
+/// A slot's root: the root of the Poseidon2 tree over the slot's block hashes (the slot padded
+/// with zero blocks to a power of two, as Codex pads it), a BN254 scalar in canonical 32-byte
+/// little-endian form. A dataset announcement lists every slot's root; the dataset root is the
+/// tree over them (checked by the verifier crate, which owns Poseidon2).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SlotRoot([u8; 32]);
+
+impl SlotRoot {
+    /// Accepts only canonical encodings (`< r`).
+    pub fn from_le_bytes(bytes: [u8; 32]) -> Option<Self> {
+        canonical_scalar(&bytes).then_some(Self(bytes))
+    }
+
+    /// The canonical little-endian bytes.
+    pub fn to_le_bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
+    /// The bytes, borrowed.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SlotRoot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SlotRoot(")?;
+        hex(&self.0, f)?;
+        write!(f, ")")
     }
 }
 
@@ -145,5 +181,7 @@ mod tests {
         let mut above = R_LE;
         above[1] = 1;
         assert!(DatasetRoot::from_le_bytes(above).is_none());
+        assert!(SlotRoot::from_le_bytes(R_LE).is_none());
+        assert!(SlotRoot::from_le_bytes(below).is_some());
     }
 }

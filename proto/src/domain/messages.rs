@@ -1,6 +1,6 @@
 //! The protocol's messages as validated domain values (their wire forms are in `crate::wire`).
 
-use super::ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId};
+use super::ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId, SlotRoot};
 use super::keys::{BlsSignature, ProviderKey, ProviderSignature, VerifierIndex};
 use super::signers::SignerBitfield;
 use super::verdict::Verdict;
@@ -11,6 +11,17 @@ pub const PROOF_BYTES: usize = 128;
 /// Most proof bytes an envelope may carry, whatever the proof system (a halo2 proof of the
 /// storage circuit is a few KiB; Groth16's is 128 bytes). The decoder refuses more.
 pub const MAX_PROOF_BYTES: usize = 16 * 1024;
+
+/// Bytes of one Codex block, the unit a slot file is made of (a slot holds a whole number of
+/// them).
+pub const BLOCK_BYTES: u64 = 64 * 1024;
+
+/// 2048-byte cells per block: the unit a proof opens.
+pub const CELLS_PER_BLOCK: u64 = 32;
+
+/// Most blocks a slot may hold: its padded tree has at most 2^27 blocks, 2^32 cells (the
+/// range of `cells_per_slot`).
+pub const MAX_BLOCKS_PER_SLOT: u64 = 1 << 27;
 
 /// Which proof system an envelope's proof bytes belong to. A number on the wire, so a node
 /// can decode (and ignore) envelopes of a system it does not run yet.
@@ -31,21 +42,33 @@ impl std::fmt::Display for ProofSystem {
     }
 }
 
-/// A dataset owner announces a dataset: its root, its erasure coding and how often its slots
-/// must prove. Verifiers derive every duty from it.
+/// A dataset owner announces a dataset: its root and the slot roots it is made of, its erasure
+/// coding, its size, and how often its slots must prove. Verifiers derive every duty from it,
+/// and only its owner's key may assign its slots ([`SlotAssign`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DatasetAnnounce {
-    /// The dataset commitment.
+    /// The dataset commitment: the Poseidon2 tree over `slot_roots` (checked by verifiers).
     pub root: DatasetRoot,
     /// K: slots holding data; any K slots rebuild the dataset.
     pub data_slots: u16,
     /// M: parity slots (the dataset survives M lost slots).
     pub parity_slots: u16,
-    /// A slot must prove in a period with probability 1 / `proof_probability`.
+    /// Every slot's root, in slot order: K + M of them.
+    pub slot_roots: Vec<SlotRoot>,
+    /// The proof policy. `n ≥ 1`: a slot must prove in a period with probability 1 / n (Codex's
+    /// `proofProbability`; 1 is every period). `0`: the dataset owes no storage proofs at all
+    /// (heartbeats only; no verifier expects, accepts or attests a proof of it).
     pub proof_probability: u32,
-    /// Cells per slot (a power of two), fixing the sampler's range.
+    /// 64 KiB blocks in each slot file (≥ 1): the blocks stored, before the pad.
+    pub blocks_per_slot: u64,
+    /// Cells per slot tree, pad included: `nextPow2(blocks_per_slot) · 32` (Codex pads a slot's
+    /// tree with zero blocks to a power of two); fixes the sampler's range.
     pub cells_per_slot: u64,
-    /// The owner's key.
+    /// Bytes of the original file (what `dataset get` returns). nim-codex's layout pads the
+    /// file's blocks to a multiple of K, so it is more than `K · (blocks_per_slot − 1)` blocks
+    /// and at most `K · blocks_per_slot` blocks (of 64 KiB; the last one partly filled).
+    pub original_size: u64,
+    /// The owner's key: signs this announcement and every slot assignment of the dataset.
     pub owner: ProviderKey,
     /// The owner's signature over the announcement.
     pub signature: ProviderSignature,
@@ -56,18 +79,37 @@ impl DatasetAnnounce {
     pub fn slots(&self) -> u16 {
         self.data_slots.saturating_add(self.parity_slots)
     }
+
+    /// Whether the dataset's slots owe storage proofs at all (`proof_probability` ≥ 1).
+    pub fn has_proof_duties(&self) -> bool {
+        self.proof_probability != 0
+    }
+
+    /// The cells of a slot tree over `blocks` stored blocks: `nextPow2(blocks) · 32`; `None`
+    /// for no blocks or more than [`MAX_BLOCKS_PER_SLOT`].
+    pub fn cells_for_blocks(blocks: u64) -> Option<u64> {
+        if blocks == 0 || blocks > MAX_BLOCKS_PER_SLOT {
+            return None;
+        }
+        blocks
+            .checked_next_power_of_two()?
+            .checked_mul(CELLS_PER_BLOCK)
+    }
 }
 
-/// A provider claims a slot from a period on; verifiers then expect its proofs.
+/// The owner of a dataset assigns one of its slots to a provider from a period on; verifiers
+/// then expect (and accept only) that provider's proofs for the slot. Signed by the dataset's
+/// owner (the key of its [`DatasetAnnounce`]), never by the provider: a key that is not the
+/// owner's cannot claim a slot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotAssign {
-    /// The slot claimed.
+    /// The slot assigned.
     pub slot: SlotId,
-    /// The provider's key (signs the slot's proofs).
+    /// The assignee's key: it signs the slot's proofs.
     pub provider: ProviderKey,
     /// First period the provider answers for.
     pub from_period: Period,
-    /// The provider's signature over the claim.
+    /// The dataset owner's signature over the assignment.
     pub signature: ProviderSignature,
 }
 

@@ -11,11 +11,12 @@ mod verdict;
 mod verifier_set;
 
 pub use gossip::GossipMessage;
-pub use ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId, MAX_SLOTS};
+pub use ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId, SlotRoot, MAX_SLOTS};
 pub use keys::{BlsPublicKey, BlsSignature, ProviderKey, ProviderSignature, VerifierIndex};
 pub use messages::{
     AttestationBatch, DatasetAnnounce, ProofEnvelope, ProofSystem, QuorumCertificate,
-    RepairRequest, SignerProof, SlotAssign, SlotVerdict, MAX_PROOF_BYTES, PROOF_BYTES,
+    RepairRequest, SignerProof, SlotAssign, SlotVerdict, BLOCK_BYTES, CELLS_PER_BLOCK,
+    MAX_BLOCKS_PER_SLOT, MAX_PROOF_BYTES, PROOF_BYTES,
 };
 pub use signers::SignerBitfield;
 pub use verdict::Verdict;

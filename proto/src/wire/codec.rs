@@ -69,10 +69,12 @@ use super::pb;
 wire_message!(
     DatasetAnnounce,
     pb::DatasetAnnounce,
-    512,
-    b"proofmesh/v1/DatasetAnnounce"
+    // 256 slot roots (34 bytes each with their field header) and at most 166 bytes of other
+    // fields: 8,870 bytes; the largest valid announcement fits (`proto/tests/wire.rs`).
+    9 * 1024,
+    b"proofmesh/v2/DatasetAnnounce"
 );
-wire_message!(SlotAssign, pb::SlotAssign, 512, b"proofmesh/v1/SlotAssign");
+wire_message!(SlotAssign, pb::SlotAssign, 512, b"proofmesh/v2/SlotAssign");
 wire_message!(
     ProofEnvelope,
     pb::ProofEnvelope,

@@ -100,25 +100,55 @@ impl FromWire<pb::DatasetAnnounce> for DatasetAnnounce {
                 why: "K >= 1 and K + M <= 256",
             });
         }
-        if p.proof_probability == 0 {
+        if p.slot_roots.len() != usize::from(k) + usize::from(m) {
             return Err(DecodeError::Range {
-                field: "proof_probability",
-                why: "must be >= 1",
+                field: "slot_roots",
+                why: "one root per slot: K + M of them",
             });
         }
-        let cells = p.cells_per_slot;
-        if !cells.is_power_of_two() || !(32..=1 << 32).contains(&cells) {
+        let slot_roots = p
+            .slot_roots
+            .iter()
+            .map(|r| {
+                SlotRoot::from_le_bytes(fixed("slot_roots", r)?).ok_or(DecodeError::Range {
+                    field: "slot_roots",
+                    why: "not a canonical BN254 scalar (must be < r)",
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let blocks = p.blocks_per_slot;
+        let Some(cells) = DatasetAnnounce::cells_for_blocks(blocks) else {
+            return Err(DecodeError::Range {
+                field: "blocks_per_slot",
+                why: "in [1, 2^27]",
+            });
+        };
+        if p.cells_per_slot != cells {
             return Err(DecodeError::Range {
                 field: "cells_per_slot",
-                why: "a power of two in [32, 2^32]",
+                why: "must be nextPow2(blocks_per_slot) * 32",
+            });
+        }
+        // nim-codex's layout: the file's N blocks are padded to a multiple of K, so each slot
+        // holds ceil(N / K) blocks and the file is more than K · (blocks − 1) blocks long.
+        // K · blocks · 64 KiB ≤ 2^8 · 2^27 · 2^16: no overflow.
+        let capacity = u64::from(k) * blocks * BLOCK_BYTES;
+        let shorter = u64::from(k) * (blocks - 1) * BLOCK_BYTES;
+        if p.original_size <= shorter || p.original_size > capacity {
+            return Err(DecodeError::Range {
+                field: "original_size",
+                why: "in (K * (blocks_per_slot - 1) * 64 KiB, K * blocks_per_slot * 64 KiB]",
             });
         }
         Ok(Self {
             root: root("dataset_root", &p.dataset_root)?,
             data_slots: k,
             parity_slots: m,
+            slot_roots,
             proof_probability: p.proof_probability,
+            blocks_per_slot: blocks,
             cells_per_slot: cells,
+            original_size: p.original_size,
             owner: ProviderKey(fixed("owner_key", &p.owner_key)?),
             signature: ProviderSignature(fixed("owner_signature", &p.owner_signature)?),
         })
@@ -135,6 +165,13 @@ impl ToWire<pb::DatasetAnnounce> for DatasetAnnounce {
             cells_per_slot: self.cells_per_slot,
             owner_key: self.owner.0.to_vec(),
             owner_signature: self.signature.0.to_vec(),
+            slot_roots: self
+                .slot_roots
+                .iter()
+                .map(|r| r.to_le_bytes().to_vec())
+                .collect(),
+            blocks_per_slot: self.blocks_per_slot,
+            original_size: self.original_size,
         }
     }
 }
@@ -145,7 +182,7 @@ impl FromWire<pb::SlotAssign> for SlotAssign {
             slot: slot("slot", p.slot)?,
             provider: ProviderKey(fixed("provider_key", &p.provider_key)?),
             from_period: Period(p.from_period),
-            signature: ProviderSignature(fixed("provider_signature", &p.provider_signature)?),
+            signature: ProviderSignature(fixed("owner_signature", &p.owner_signature)?),
         })
     }
 }
@@ -156,7 +193,7 @@ impl ToWire<pb::SlotAssign> for SlotAssign {
             slot: Some(slot_wire(&self.slot)),
             provider_key: self.provider.0.to_vec(),
             from_period: self.from_period.0,
-            provider_signature: self.signature.0.to_vec(),
+            owner_signature: self.signature.0.to_vec(),
         }
     }
 }
@@ -357,16 +394,17 @@ impl DatasetAnnounce {
     pub fn signing_bytes(&self) -> Vec<u8> {
         let mut p = self.to_wire();
         p.owner_signature.clear();
-        tagged(b"proofmesh/v1/DatasetAnnounce/sign", p)
+        tagged(b"proofmesh/v2/DatasetAnnounce/sign", p)
     }
 }
 
 impl SlotAssign {
-    /// The bytes the provider signs.
+    /// The bytes the dataset's owner signs (a tag of its own: a v1 claim, which its provider
+    /// signed, can never pass for an assignment).
     pub fn signing_bytes(&self) -> Vec<u8> {
         let mut p = self.to_wire();
-        p.provider_signature.clear();
-        tagged(b"proofmesh/v1/SlotAssign/sign", p)
+        p.owner_signature.clear();
+        tagged(b"proofmesh/v2/SlotAssign/sign", p)
     }
 }
 

@@ -12,7 +12,7 @@ use crate::domain::{
 /// The gossip topics (versioned names: protocol 2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GossipTopic {
-    /// Dataset announcements and slot claims.
+    /// Dataset announcements and owner-signed slot assignments.
     Registry,
     /// Storage proofs (the high-volume topic).
     Proofs,

@@ -2,7 +2,7 @@
 //! seeded times; withheld or invalid slots) and byzantine signers (opposite verdicts,
 //! equivocation, silence, batch spam), who sign only through the verifier crate's public API.
 
-use crate::fixture::{fixture, Fixture, ProofKind, PROVIDERS};
+use crate::fixture::{fixture, AssignSigner, Fixture, ProofKind, PROVIDERS};
 use crate::node::NodeKind;
 use crate::scenario::Adversary;
 use crate::sim::{Event, Sim};
@@ -32,8 +32,10 @@ impl Sim {
         self.scenario.members.len() + j
     }
 
-    /// Each period: the registry (the owner's announcement, each holder's claims, each at its
-    /// own seeded time, so claims often arrive first) and one proof per held slot with a duty.
+    /// Each period: the registry (the owner's announcement and assignments, each re-published
+    /// by provider 0 and the slots' holders at its own seeded time, so assignments often
+    /// arrive first), one proof per held slot with a duty, and the forged takeover if the
+    /// scenario has one.
     pub(crate) fn schedule_provers(&mut self) {
         let fx: &Fixture = fixture();
         let announce = fx.announce();
@@ -82,8 +84,48 @@ impl Sim {
                     },
                 );
             }
+            if let Some(takeover) = self.scenario.takeover {
+                self.schedule_takeover(takeover, p, start);
+            }
         }
         let _ = PROVIDERS;
+    }
+
+    /// The thief's messages of period `p`: its self-signed assignment, and from its first
+    /// period on the slot's valid proof under its own key (the proof bytes do not name the
+    /// provider: a thief that copies a proof, or holds the data, can sign it as its own).
+    fn schedule_takeover(&mut self, t: crate::scenario::Takeover, p: u64, start: u64) {
+        let fx = fixture();
+        let node = self.provider_node(t.thief);
+        let forged = fx.assignment(
+            t.slot,
+            t.thief,
+            Period(t.from),
+            AssignSigner::Provider(t.thief),
+        );
+        let at = start + self.rng.gen_range(0..REGISTRY_JITTER_MS);
+        self.at(
+            at,
+            Event::Provide {
+                node,
+                message: Box::new(GossipMessage::Assign(forged)),
+            },
+        );
+        let entropy = fx.entropy().entropy(Period(p)).unwrap_or_default();
+        let owes = is_proof_required(entropy, &fx.slot(t.slot), fx.announce().proof_probability);
+        if p < t.from || !owes {
+            return;
+        }
+        // Early in the window, so it is there before any honest proof.
+        let at = start + PROOF_AFTER_MS - 500;
+        let envelope = fx.envelope_by(t.thief, t.slot, Period(p), ProofKind::Valid);
+        self.at(
+            at,
+            Event::Provide {
+                node,
+                message: Box::new(GossipMessage::Proof(envelope)),
+            },
+        );
     }
 
     /// Each byzantine member acts at seeded times in each period: from mid-period to just

@@ -12,7 +12,7 @@ use proofmesh_circuits::slot::{BLOCK_SIZE, BLOCK_TREE_DEPTH, FIELD_ELEMS_PER_CEL
 use proofmesh_circuits::CircuitParams;
 use proofmesh_proto::{
     CircuitId, DatasetAnnounce, DatasetRoot, Period, ProofEnvelope, ProviderKey, ProviderSignature,
-    SlotAssign, SlotId, PROOF_BYTES,
+    SlotAssign, SlotId, SlotRoot, PROOF_BYTES,
 };
 use proofmesh_prover::groth16::proof_to_bytes;
 use proofmesh_prover::pipeline::prove_committed;
@@ -30,8 +30,9 @@ pub const DATA_SLOTS: u16 = 2;
 pub const PARITY_SLOTS: u16 = 2;
 /// K + M.
 pub const SLOTS: u16 = DATA_SLOTS + PARITY_SLOTS;
-/// Providers: provider `j` holds the slots `s` with `s % PROVIDERS == j`; provider 0 also owns
-/// (announces) the dataset, so the other's claims can arrive before the announcement.
+/// Providers: provider `j` holds the slots `s` with `s % PROVIDERS == j` (assigned by the
+/// dataset's owner, whose key is neither's); provider 0 also publishes the owner's
+/// announcement, so provider 1's assignments can arrive before it.
 pub const PROVIDERS: usize = 2;
 /// Seed of the dev entropy every simulated node derives the periods' challenges from.
 pub const ENTROPY_SEED: &[u8] = b"proofmesh-sim";
@@ -49,6 +50,15 @@ pub enum ProofKind {
     WrongEntropy,
 }
 
+/// Who signs an assignment: the dataset's owner, or (a forgery) provider `j`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignSigner {
+    /// The dataset's owner.
+    Owner,
+    /// Provider `j`, which is not the owner.
+    Provider(usize),
+}
+
 /// The dataset, its keys and the provider identities, shared by every simulation of a process.
 pub struct Fixture {
     /// Keeps the slot files alive.
@@ -59,6 +69,7 @@ pub struct Fixture {
     root: DatasetRoot,
     circuit: CircuitId,
     providers: Vec<SigningKey>,
+    owner: SigningKey,
     proofs: Mutex<BTreeMap<(u16, u64, ProofKind), [u8; PROOF_BYTES]>>,
 }
 
@@ -117,6 +128,7 @@ impl Fixture {
             root,
             circuit,
             providers,
+            owner: SigningKey::from_bytes(&[0x0e; 32]),
             proofs: Mutex::new(BTreeMap::new()),
         }
     }
@@ -165,33 +177,78 @@ impl Fixture {
         ProviderSignature(self.providers[j].sign(bytes).to_bytes())
     }
 
-    /// The dataset announcement, signed by its owner (provider 0), every slot owing a proof in
-    /// every period (`proof_probability` 1).
+    /// The dataset owner's public key.
+    pub fn owner_key(&self) -> ProviderKey {
+        ProviderKey(self.owner.verifying_key().to_bytes())
+    }
+
+    /// The dataset announcement, signed by its owner, every slot owing a proof in every
+    /// period (`proof_probability` 1).
     pub fn announce(&self) -> DatasetAnnounce {
+        let slot_roots = self
+            .commitment
+            .slots
+            .iter()
+            .map(|t| SlotRoot::from_le_bytes(fr_to_le_bytes(&t.root())))
+            .collect::<Option<Vec<_>>>()
+            .expect("slot roots are canonical field elements");
+        let blocks = self.slots[0].n_blocks();
         let mut a = DatasetAnnounce {
             root: self.root,
             data_slots: DATA_SLOTS,
             parity_slots: PARITY_SLOTS,
+            slot_roots,
             proof_probability: 1,
+            blocks_per_slot: blocks,
             cells_per_slot: self.slots[0].n_cells(),
-            owner: self.provider_key(0),
+            original_size: u64::from(DATA_SLOTS) * blocks * BLOCK_SIZE as u64,
+            owner: self.owner_key(),
             signature: ProviderSignature([0; 64]),
         };
-        a.signature = self.sign(0, &a.signing_bytes());
+        a.signature = ProviderSignature(self.owner.sign(&a.signing_bytes()).to_bytes());
         a
     }
 
-    /// The claim of `slot` by its holder, from period 0.
+    /// The owner's assignment of `slot` to its holder, from period 0.
     pub fn assign(&self, slot: u16) -> SlotAssign {
-        let j = Self::holder(slot);
+        self.assignment(slot, Self::holder(slot), Period(0), AssignSigner::Owner)
+    }
+
+    /// An assignment of `slot` to provider `to` from `from`, signed by `by`.
+    pub fn assignment(&self, slot: u16, to: usize, from: Period, by: AssignSigner) -> SlotAssign {
         let mut s = SlotAssign {
             slot: self.slot(slot),
-            provider: self.provider_key(j),
-            from_period: Period(0),
+            provider: self.provider_key(to),
+            from_period: from,
             signature: ProviderSignature([0; 64]),
         };
-        s.signature = self.sign(j, &s.signing_bytes());
+        let bytes = s.signing_bytes();
+        s.signature = match by {
+            AssignSigner::Owner => ProviderSignature(self.owner.sign(&bytes).to_bytes()),
+            AssignSigner::Provider(j) => self.sign(j, &bytes),
+        };
         s
+    }
+
+    /// A signed envelope for `slot` in `period` from provider `by` (whoever holds the slot).
+    pub fn envelope_by(
+        &self,
+        by: usize,
+        slot: u16,
+        period: Period,
+        kind: ProofKind,
+    ) -> ProofEnvelope {
+        let mut e = ProofEnvelope {
+            slot: self.slot(slot),
+            period,
+            circuit_id: self.circuit,
+            proof_system: proofmesh_proto::ProofSystem::GROTH16_BN254,
+            proof: self.proof(slot, period, kind).to_vec(),
+            provider: self.provider_key(by),
+            signature: ProviderSignature([0; 64]),
+        };
+        e.signature = self.sign(by, &e.signing_bytes());
+        e
     }
 
     /// The compressed proof of `slot` for `period` (made on first use, then cached).
@@ -232,18 +289,7 @@ impl Fixture {
 
     /// A signed envelope for `slot` in `period`, from the slot's holder.
     pub fn envelope(&self, slot: u16, period: Period, kind: ProofKind) -> ProofEnvelope {
-        let j = Self::holder(slot);
-        let mut e = ProofEnvelope {
-            slot: self.slot(slot),
-            period,
-            circuit_id: self.circuit,
-            proof_system: proofmesh_proto::ProofSystem::GROTH16_BN254,
-            proof: self.proof(slot, period, kind).to_vec(),
-            provider: self.provider_key(j),
-            signature: ProviderSignature([0; 64]),
-        };
-        e.signature = self.sign(j, &e.signing_bytes());
-        e
+        self.envelope_by(Self::holder(slot), slot, period, kind)
     }
 
     /// Re-signs `envelope` as the slot's holder after a test changed it (e.g. its circuit).

@@ -47,9 +47,11 @@ pub mod store;
 
 pub use actors::opposite;
 pub use check::{health_view, DatasetView};
-pub use fixture::{fixture, Fixture, ProofKind};
+pub use fixture::{fixture, AssignSigner, Fixture, ProofKind};
 pub use net::SimMillis;
 pub use node::{HonestNode, SimHandles, SimMsg, SimReply};
-pub use scenario::{Adversary, Member, NetConfig, Partition, Restart, Role, Scenario, Stop};
+pub use scenario::{
+    Adversary, Member, NetConfig, Partition, Restart, Role, Scenario, Stop, Takeover,
+};
 pub use seeds::run_seeds;
 pub use sim::{verifier_keypair, verifier_set, Published, Sim, TRACE_VAR};

@@ -151,6 +151,20 @@ pub struct Restart {
     pub stop: Stop,
 }
 
+/// A forged takeover: provider `thief` (a provider of other slots, not the dataset's owner)
+/// gossips an assignment of `slot` to itself from `from`, signed with its own key, every
+/// period, and from `from` on re-signs the slot's valid proofs as its own and publishes them.
+/// Verifiers must refuse the assignment (Reject) and every one of its proofs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Takeover {
+    /// The slot taken over.
+    pub slot: u16,
+    /// The provider taking it.
+    pub thief: usize,
+    /// First period of the forged assignment.
+    pub from: u64,
+}
+
 /// One simulation's set-up.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -170,6 +184,8 @@ pub struct Scenario {
     pub withhold: Vec<u16>,
     /// Slots whose holder publishes proofs of the wrong challenge (their truth is Invalid).
     pub invalid: Vec<u16>,
+    /// A forged slot takeover, if any.
+    pub takeover: Option<Takeover>,
     /// Partitions.
     pub partitions: Vec<Partition>,
     /// Restarts.
@@ -202,6 +218,7 @@ impl Scenario {
             net: NetConfig::reliable(),
             withhold: Vec::new(),
             invalid: Vec::new(),
+            takeover: None,
             partitions: Vec::new(),
             restarts: Vec::new(),
             observers: 0,

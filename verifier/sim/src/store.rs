@@ -42,9 +42,16 @@ impl Store {
             next.datasets.insert(a.root, a);
         }
         for s in w.assignments {
+            // Of two for one (slot, first period), the smaller content id wins: the engine
+            // may replace a stored one only by a winner.
             let key = (s.slot, s.from_period);
-            if next.assignments.get(&key).is_some_and(|known| *known != s) {
-                return Err(format!("claim of {} rewritten differently", s.slot));
+            if next
+                .assignments
+                .get(&key)
+                .is_some_and(|known| known.content_id() <= s.content_id())
+                && next.assignments.get(&key) != Some(&s)
+            {
+                return Err(format!("assignment of {} replaced by a losing one", s.slot));
             }
             next.assignments.insert(key, s);
         }

@@ -16,10 +16,13 @@ use sha2::{Digest, Sha256};
 /// Codex's die roll: slot `s` must prove in period `p` iff `H(entropy_p, s) mod
 /// proofProbability == 0`. H is SHA-256 over a tag, the entropy (32 bytes LE), the dataset
 /// root and the slot index; its first 16 bytes as a big-endian integer are reduced (bias
-/// < 2^-96 for any probability below 2^32).
+/// < 2^-96 for any probability below 2^32). A probability of 1 is every period; 0 is the
+/// announcement's "no storage proofs" policy: never.
 pub fn is_proof_required(entropy: Fr, slot: &SlotId, proof_probability: u32) -> bool {
-    if proof_probability <= 1 {
-        return true;
+    match proof_probability {
+        0 => return false,
+        1 => return true,
+        _ => {}
     }
     let mut h = Sha256::new();
     h.update(b"proofmesh/v1/duty");
@@ -55,6 +58,12 @@ mod tests {
                 "p {p}: {hits}"
             );
         }
+        // Probability 0: no duty, ever.
+        assert!((0..64u64).all(|i| !is_proof_required(
+            Fr::from(i),
+            &SlotId { dataset, index: 0 },
+            0
+        )));
         // Deterministic, and it depends on the slot.
         let a = SlotId { dataset, index: 0 };
         let b = SlotId { dataset, index: 1 };

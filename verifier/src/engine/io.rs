@@ -138,7 +138,8 @@ pub enum Output<H: Handles> {
 pub struct Writes {
     /// New dataset announcements (signature checked).
     pub datasets: Vec<DatasetAnnounce>,
-    /// New slot claims (signature checked, dataset known).
+    /// New slot assignments (owner-signed, dataset known), and winners that replace a
+    /// stored loser of the same slot and first period.
     pub assignments: Vec<SlotAssign>,
     /// Verified attestation batches, ours and others'.
     pub attestations: Vec<VerifiedBatch>,
@@ -184,7 +185,7 @@ pub struct HealthChange {
 pub struct Restored {
     /// Stored announcements.
     pub datasets: Vec<DatasetAnnounce>,
-    /// Stored slot claims.
+    /// Stored slot assignments.
     pub assignments: Vec<SlotAssign>,
     /// Stored batches of the retained periods.
     pub attestations: Vec<AttestationBatch>,
@@ -230,7 +231,7 @@ pub enum Note {
     },
     /// A new dataset was announced.
     DatasetAnnounced(proofmesh_proto::DatasetRoot),
-    /// A slot claim took effect.
+    /// A slot assignment took effect.
     SlotAssigned(proofmesh_proto::SlotId),
     /// A verified repair request arrived.
     RepairRequested(proofmesh_proto::SlotId),

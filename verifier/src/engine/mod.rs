@@ -15,7 +15,7 @@
 //! only by a better one (more signers, else the smaller id: a total order, so every node ends
 //! on the same certificate), and sent again when a peer shows a worse one or a sync shows that
 //! our pool no longer rebuilds it (so the best one reaches nodes that were cut off when it went
-//! out); slot claims that arrive before their dataset's announcement; health; restore after a
+//! out); slot assignments that arrive before their dataset's announcement; health; restore after a
 //! restart.
 
 mod attest;
@@ -59,7 +59,7 @@ pub struct EngineConfig {
     /// Most batches one verifier may publish for one period before more are ignored
     /// (equivocation evidence needs two; more is spam).
     pub max_batches_per_signer: u32,
-    /// Most slot claims (and certificates) kept waiting for their dataset's announcement.
+    /// Most slot assignments (and certificates) kept waiting for their dataset's announcement.
     pub max_orphans: usize,
     /// Most batches answered to one sync request.
     pub max_sync_batches: usize,
@@ -176,7 +176,7 @@ pub struct Engine<H: Handles> {
     /// Batches held per period and signer.
     batches: BTreeMap<Period, HashMap<VerifierIndex, u32>>,
     pruned_before: Period,
-    /// Slot claims that arrived before their dataset's announcement (gossip does not order
+    /// Slot assignments that arrived before their dataset's announcement (gossip does not order
     /// two publishers), applied when it arrives.
     orphan_claims: Vec<SlotAssign>,
     /// Certificates of datasets not announced yet (a node that syncs before it hears the
@@ -349,12 +349,11 @@ impl<H: Handles> Engine<H> {
         let mut events = Vec::new();
         for a in restored.datasets {
             events.push(HealthEvent::announced(&a));
-            // A stored announcement was checked when it arrived; refusing it now would mean
-            // the key rules changed, and the node would log it through the missing dataset.
-            let _ = self.intake.registry.announce(a);
+            // A stored announcement was checked when it arrived: it is not checked again.
+            self.intake.registry.restore_dataset(a);
         }
         for s in restored.assignments {
-            let _ = self.intake.registry.assign(s);
+            self.intake.registry.restore_assignment(s);
         }
         let from = self.retained_from(now_s);
         for (id, period) in restored.proofs_seen {

@@ -1,5 +1,6 @@
-//! Gossip dispatch and the registry: dataset announcements, slot claims (kept until their
-//! dataset is announced) and repair requests. Each gossip message gets exactly one report.
+//! Gossip dispatch and the registry: dataset announcements, owner-signed slot assignments
+//! (kept until their dataset is announced) and repair requests. Each gossip message gets
+//! exactly one report; a refused registry message is noted with its error's reason.
 //!
 //! A valid record we already hold is still *accepted*: its publisher re-publishes it so that
 //! nodes that joined late learn it, and only an Accept makes gossipsub forward it past us to
@@ -21,10 +22,18 @@ impl<H: Handles> Engine<H> {
         step: &mut Step<H>,
     ) {
         let now_s = now / 1000;
+        let mut reason = "invalid";
+        let mut registry = |outcome: Result<GossipAction, IntakeError>| match outcome {
+            Ok(action) => action,
+            Err(e) => {
+                reason = e.reason();
+                e.action()
+            }
+        };
         let (kind, action) = match message {
             GossipMessage::Proof(envelope) => return self.on_proof(msg, envelope, now, step),
-            GossipMessage::Announce(a) => ("announce", self.on_announce(a, step)),
-            GossipMessage::Assign(s) => ("assign", self.on_assign(s, step)),
+            GossipMessage::Announce(a) => ("announce", registry(self.on_announce(a, step))),
+            GossipMessage::Assign(s) => ("assign", registry(self.on_assign(s, step))),
             GossipMessage::Attestation(batch) => {
                 let period = batch.period;
                 let action = self.insert_batch(batch, now_s, step);
@@ -47,15 +56,16 @@ impl<H: Handles> Engine<H> {
             }
         };
         if action == GossipAction::Reject {
-            step.note(Note::Refused {
-                kind,
-                reason: "invalid",
-            });
+            step.note(Note::Refused { kind, reason });
         }
         step.push(Output::Report { msg, action });
     }
 
-    fn on_announce(&mut self, a: DatasetAnnounce, step: &mut Step<H>) -> GossipAction {
+    fn on_announce(
+        &mut self,
+        a: DatasetAnnounce,
+        step: &mut Step<H>,
+    ) -> Result<GossipAction, IntakeError> {
         match self.intake.registry.announce(a.clone()) {
             Ok(true) => {
                 step.writes.datasets.push(a.clone());
@@ -74,35 +84,43 @@ impl<H: Handles> Engine<H> {
                     }
                 }
                 self.apply_health(events, step);
-                GossipAction::Accept
+                Ok(GossipAction::Accept)
             }
             // Known and valid: forward it (see the module doc).
-            Ok(false) => GossipAction::Accept,
-            Err(e) => e.action(),
+            Ok(false) => Ok(GossipAction::Accept),
+            Err(e) => Err(e),
         }
     }
 
-    fn on_assign(&mut self, s: SlotAssign, step: &mut Step<H>) -> GossipAction {
+    /// An assignment new here (or replacing a losing one: the owner equivocated, and the
+    /// smaller content id wins at every node) is written and forwarded. The replacement only
+    /// changes whose proofs are accepted for the slot from then on; proofs already verified
+    /// and batches already signed stand.
+    fn on_assign(
+        &mut self,
+        s: SlotAssign,
+        step: &mut Step<H>,
+    ) -> Result<GossipAction, IntakeError> {
         match self.intake.registry.assign(s.clone()) {
             Ok(true) => {
                 step.note(Note::SlotAssigned(s.slot));
                 step.writes.assignments.push(s);
-                GossipAction::Accept
+                Ok(GossipAction::Accept)
             }
-            Ok(false) => GossipAction::Accept,
+            Ok(false) => Ok(GossipAction::Accept),
             Err(IntakeError::UnknownDataset(_)) => {
                 if self.orphan_claims.len() < self.config.max_orphans
                     && !self.orphan_claims.contains(&s)
                 {
                     self.orphan_claims.push(s);
                 }
-                GossipAction::Ignore
+                Ok(GossipAction::Ignore)
             }
-            Err(e) => e.action(),
+            Err(e) => Err(e),
         }
     }
 
-    /// Applies the claims that were waiting for `root`'s announcement.
+    /// Applies the assignments that were waiting for `root`'s announcement.
     fn adopt_orphan_claims(&mut self, root: &DatasetRoot, step: &mut Step<H>) {
         let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.orphan_claims)
             .into_iter()

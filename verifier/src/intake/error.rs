@@ -28,7 +28,8 @@ pub enum IntakeError {
         /// Slots of the dataset.
         slots: u16,
     },
-    /// No provider has claimed the slot for this period (we may not have seen the claim). Ignore.
+    /// No provider is assigned the slot for this period (we may not have seen the assignment).
+    /// Ignore.
     #[error("slot {0} has no provider for this period")]
     Unassigned(SlotId),
     /// The envelope names another provider than the slot's: the sender is at fault. Reject.
@@ -80,6 +81,21 @@ pub enum IntakeError {
     /// other parameters): the sender is at fault. Reject.
     #[error("conflicting registry message: {0}")]
     Conflict(&'static str),
+    /// An announcement's slot roots do not hash to its dataset root: no owner of the root can
+    /// have signed it honestly, and an honest node checks before it forwards, so the sender is
+    /// at fault. Reject.
+    #[error("the announced slot roots do not hash to dataset root {0}")]
+    RootMismatch(String),
+    /// A slot assignment not signed by the dataset's owner (a provider claiming a slot for
+    /// itself, or any other key taking it over): a forgery, and an honest node checks before it
+    /// forwards, so the sender is at fault. Reject.
+    #[error("assignment of slot {0} is not signed by the dataset's owner")]
+    NotOwner(SlotId),
+    /// The owner signed another assignment for the same slot and first period, and that one
+    /// wins (the smaller content id, `Registry::assign`): the owner equivocated, not the
+    /// sender, who may have seen this one first. Ignore.
+    #[error("slot {0} has a winning assignment for that period")]
+    Superseded(SlotId),
 }
 
 impl IntakeError {
@@ -93,9 +109,11 @@ impl IntakeError {
             | NoDuty { .. }
             | MalformedProof(_)
             | InvalidProof
-            | Conflict(_) => GossipAction::Reject,
+            | Conflict(_)
+            | RootMismatch(_)
+            | NotOwner(_) => GossipAction::Reject,
             UnknownDataset(_) | Unassigned(_) | TooEarly(_) | TooLate(_) | NoEntropy(_)
-            | Duplicate | AlreadyProven(_) | UnknownCircuit(_) | NotVerified(_) => {
+            | Duplicate | AlreadyProven(_) | UnknownCircuit(_) | NotVerified(_) | Superseded(_) => {
                 GossipAction::Ignore
             }
         }
@@ -121,6 +139,9 @@ impl IntakeError {
             InvalidProof => "invalid_proof",
             Conflict(_) => "conflict",
             NotVerified(_) => "not_verified",
+            RootMismatch(_) => "root_mismatch",
+            NotOwner(_) => "not_owner",
+            Superseded(_) => "superseded",
         }
     }
 }

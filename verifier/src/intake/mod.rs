@@ -11,5 +11,5 @@ mod stages;
 
 pub use error::{GossipAction, IntakeError};
 pub use keyring::KeyRing;
-pub use registry::Registry;
+pub use registry::{slot_roots_match, Registry};
 pub use stages::{verify_checked, CheckedProof, Intake, VerifiedProof};

@@ -1,12 +1,22 @@
 //! Datasets and slot assignments known to this node (altruistic mode: from signed gossip;
 //! chain mode: from the marketplace). Duties are derived from it.
+//!
+//! An announcement is kept if its owner signed it and its slot roots hash to its root (the
+//! same Poseidon2 tree the circuit proves against). An assignment is kept only if the
+//! dataset's owner signed it. Per slot, assignments are ordered by their first period; two
+//! different owner-signed assignments of one (slot, first period) — the owner equivocating —
+//! are settled by the smaller content id, so every node keeps the same one whatever order they
+//! arrive in (docs/decisions.md, "Owners assign slots").
 
 use super::error::IntakeError;
 use crate::duty::is_proof_required;
 use ark_bn254::Fr;
+use ark_ff::PrimeField;
 use ed25519_dalek::{Signature, VerifyingKey};
+use proofmesh_circuits::MerkleTree;
 use proofmesh_proto::{
     DatasetAnnounce, DatasetRoot, Period, ProviderKey, ProviderSignature, SlotAssign, SlotId,
+    WireMessage,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,6 +29,19 @@ pub(crate) fn provider_signature_ok(
 ) -> bool {
     VerifyingKey::from_bytes(&key.0)
         .is_ok_and(|k| k.verify_strict(msg, &Signature::from_bytes(&sig.0)).is_ok())
+}
+
+/// Whether `a`'s slot roots hash to its dataset root: the root of the Poseidon2 tree over them
+/// with Codex's keyed compression (`proofmesh_circuits::MerkleTree`, what the prover commits
+/// with and the circuit's dataset path reconstructs).
+pub fn slot_roots_match(a: &DatasetAnnounce) -> bool {
+    let leaves: Vec<Fr> = a
+        .slot_roots
+        .iter()
+        .map(|r| Fr::from_le_bytes_mod_order(r.as_bytes()))
+        .collect();
+    MerkleTree::new(leaves)
+        .is_ok_and(|t| Fr::from_le_bytes_mod_order(a.root.as_bytes()) == t.root())
 }
 
 /// Announced datasets and who holds each slot from which period.
@@ -37,7 +60,9 @@ impl Registry {
         Self::default()
     }
 
-    /// Records a signed dataset announcement; `Ok(false)` if it was already known.
+    /// Records a signed dataset announcement; `Ok(false)` if it was already known. Refused if
+    /// its owner did not sign it, if its slot roots do not hash to its root, or if the root is
+    /// known with other parameters (the first one seen here stays).
     pub fn announce(&mut self, a: DatasetAnnounce) -> Result<bool, IntakeError> {
         if !provider_signature_ok(&a.owner, &a.signing_bytes(), &a.signature) {
             return Err(IntakeError::BadSignature("dataset owner"));
@@ -47,6 +72,7 @@ impl Registry {
             Some(_) => Err(IntakeError::Conflict(
                 "dataset already announced with other parameters",
             )),
+            None if !slot_roots_match(&a) => Err(IntakeError::RootMismatch(a.root.to_string())),
             None => {
                 self.datasets.insert(a.root, a);
                 self.version += 1;
@@ -55,7 +81,12 @@ impl Registry {
         }
     }
 
-    /// Records a signed slot claim; `Ok(false)` if it was already known.
+    /// Records an owner-signed slot assignment: `Ok(true)` if it is new here (or replaces a
+    /// losing one), `Ok(false)` if exactly it is held. Refused if the dataset is unknown
+    /// (`UnknownDataset`: it may come later), the slot does not exist, the dataset's owner did
+    /// not sign it (`NotOwner`), or another assignment of the same slot and first period has a
+    /// smaller content id (`Superseded`). The last rule makes the registry a function of the
+    /// set of assignments seen, not of their order.
     pub fn assign(&mut self, s: SlotAssign) -> Result<bool, IntakeError> {
         let dataset = self
             .datasets
@@ -67,20 +98,71 @@ impl Registry {
                 slots: dataset.slots(),
             });
         }
-        if !provider_signature_ok(&s.provider, &s.signing_bytes(), &s.signature) {
-            return Err(IntakeError::BadSignature("slot claim"));
+        let per_slot = self.assignments.entry(s.slot).or_default();
+        let known = per_slot.get(&s.from_period);
+        if known == Some(&s) {
+            return Ok(false);
+        }
+        if !provider_signature_ok(&dataset.owner, &s.signing_bytes(), &s.signature) {
+            return Err(IntakeError::NotOwner(s.slot));
+        }
+        if known.is_some_and(|k| k.content_id() < s.content_id()) {
+            return Err(IntakeError::Superseded(s.slot));
+        }
+        per_slot.insert(s.from_period, s);
+        Ok(true)
+    }
+
+    /// Adds a dataset this node stored when it accepted it, at a restart: not checked again
+    /// (it was when it arrived; re-hashing every dataset's slot-root tree and re-verifying
+    /// every signature would make a restart of a node watching many datasets slow). Only the
+    /// store may feed this. `false` if the root is already held.
+    pub fn restore_dataset(&mut self, a: DatasetAnnounce) -> bool {
+        if self.datasets.contains_key(&a.root) {
+            return false;
+        }
+        self.datasets.insert(a.root, a);
+        self.version += 1;
+        true
+    }
+
+    /// Adds an assignment this node stored when it accepted it, at a restart: its signature
+    /// is not checked again, the conflict rule still holds (of two for one slot and first
+    /// period, the smaller content id stays). `false` if it was not kept (unknown dataset or
+    /// slot, or a winning assignment is held).
+    pub fn restore_assignment(&mut self, s: SlotAssign) -> bool {
+        let Some(dataset) = self.datasets.get(&s.slot.dataset) else {
+            return false;
+        };
+        if s.slot.index >= dataset.slots() {
+            return false;
         }
         let per_slot = self.assignments.entry(s.slot).or_default();
-        match per_slot.get(&s.from_period) {
-            Some(known) if *known == s => Ok(false),
-            Some(_) => Err(IntakeError::Conflict(
-                "slot already claimed from that period",
-            )),
-            None => {
-                per_slot.insert(s.from_period, s);
-                Ok(true)
-            }
+        if per_slot
+            .get(&s.from_period)
+            .is_some_and(|k| k.content_id() <= s.content_id())
+        {
+            return false;
         }
+        per_slot.insert(s.from_period, s);
+        true
+    }
+
+    /// The assignment in force for `slot` in `period` (the latest whose first period is at or
+    /// before it).
+    pub fn assignment_at(&self, slot: &SlotId, period: Period) -> Option<&SlotAssign> {
+        self.assignments
+            .get(slot)?
+            .range(..=period)
+            .next_back()
+            .map(|(_, a)| a)
+    }
+
+    /// Every assignment held, slot by slot, each slot's by first period.
+    pub fn assignments(&self) -> impl Iterator<Item = &SlotAssign> {
+        let mut slots: Vec<_> = self.assignments.iter().collect();
+        slots.sort_by_key(|(slot, _)| **slot);
+        slots.into_iter().flat_map(|(_, per)| per.values())
     }
 
     /// Changes whenever the set of datasets (and so of duties) changes.
@@ -98,18 +180,15 @@ impl Registry {
         self.datasets.values()
     }
 
-    /// The provider answering for `slot` in `period` (the latest claim starting at or before it).
+    /// The provider answering for `slot` in `period` (the assignee of
+    /// [`Registry::assignment_at`]).
     pub fn provider_at(&self, slot: &SlotId, period: Period) -> Option<&ProviderKey> {
-        self.assignments
-            .get(slot)?
-            .range(..=period)
-            .next_back()
-            .map(|(_, a)| &a.provider)
+        self.assignment_at(slot, period).map(|a| &a.provider)
     }
 
     /// Every slot that owes a proof in the period whose entropy is `entropy`, in canonical
-    /// order. Slots nobody has claimed still owe one: their verdict will be `Missing`, which
-    /// is the truth about them.
+    /// order. Slots nobody has been assigned still owe one: their verdict will be `Missing`,
+    /// which is the truth about them. A dataset with `proof_probability` 0 owes none.
     pub fn duties(&self, entropy: Fr) -> Vec<SlotId> {
         self.datasets
             .values()

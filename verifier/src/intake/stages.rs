@@ -84,7 +84,7 @@ impl VerifiedProof {
 /// Intake state of one verifier: the registry, the clock, the entropy source, the keys, and
 /// the memory of what was seen and proven (pruned by period).
 pub struct Intake {
-    /// Known datasets and slot claims.
+    /// Known datasets and slot assignments.
     pub registry: Registry,
     clock: PeriodClock,
     entropy: Box<dyn EntropySource>,

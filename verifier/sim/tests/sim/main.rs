@@ -12,4 +12,5 @@ mod honest;
 mod partition;
 mod restart;
 mod rules;
+mod takeover;
 mod topology;

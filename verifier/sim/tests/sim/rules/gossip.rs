@@ -1,7 +1,9 @@
 //! Gossip verdicts of proofs, registry records and batches: who is at fault decides
-//! Reject or Ignore; a known valid record is still accepted so gossip forwards it.
+//! Reject or Ignore; a known valid record is still accepted so gossip forwards it; only the
+//! owner assigns slots, and an equivocating owner's assignments settle the same in any order.
 
 use super::*;
+use proofmesh_sim::AssignSigner;
 
 #[test]
 fn unknown_circuit_is_ignored_not_rejected() {
@@ -26,6 +28,112 @@ fn unknown_circuit_is_ignored_not_rejected() {
         actions(&e.verify(&out, at(0, 2_300))),
         vec![GossipAction::Accept]
     );
+}
+
+#[test]
+fn an_assignment_not_signed_by_the_owner_is_rejected_and_its_proofs_too() {
+    let fx = fixture();
+    let mut e = Solo::new(4);
+    e.registry(at(0, 100));
+    // Provider 1 takes slot 0 (provider 0's) from period 1, signing the assignment itself.
+    let forged = fx.assignment(0, 1, Period(1), AssignSigner::Provider(1));
+    let out = e.gossip(GossipMessage::Assign(forged.clone()), at(0, 200));
+    assert_eq!(action(&out), Some(GossipAction::Reject));
+    assert!(persisted(&out).is_none(), "nothing written");
+    // Arriving before the announcement it waits, then is refused when adopted.
+    let mut late = Solo::new(4);
+    let out = late.gossip(GossipMessage::Assign(forged), at(0, 100));
+    assert_eq!(action(&out), Some(GossipAction::Ignore));
+    let out = late.gossip(GossipMessage::Announce(fx.announce()), at(0, 200));
+    assert_eq!(action(&out), Some(GossipAction::Accept));
+    assert!(persisted(&out).unwrap().assignments.is_empty());
+    let holder = fx.provider_key(0);
+    assert_eq!(
+        e.engine
+            .intake()
+            .registry
+            .provider_at(&fx.slot(0), Period(1)),
+        Some(&holder)
+    );
+    assert_eq!(
+        late.engine
+            .intake()
+            .registry
+            .provider_at(&fx.slot(0), Period(1)),
+        None
+    );
+    // The thief's valid proof of slot 0 in period 1: someone else's slot, refused.
+    let thief = fx.envelope_by(1, 0, Period(1), ProofKind::Valid);
+    let out = e.gossip(GossipMessage::Proof(thief), at(1, 1_000));
+    assert_eq!(action(&out), Some(GossipAction::Reject));
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Note(Note::Refused {
+            reason: "wrong_provider",
+            ..
+        })
+    )));
+    // The holder's proof is taken.
+    let out = e.prove(1, &[(0, ProofKind::Valid)], at(1, 1_100));
+    assert_eq!(
+        actions(&e.verify(&out, at(1, 1_300))),
+        vec![GossipAction::Accept]
+    );
+}
+
+#[test]
+fn an_equivocating_owner_settles_the_same_whatever_the_order() {
+    let fx = fixture();
+    // The owner assigns slot 2 from period 3 to two providers.
+    let x = fx.assignment(2, 0, Period(3), AssignSigner::Owner);
+    let y = fx.assignment(2, 1, Period(3), AssignSigner::Owner);
+    let (win, lose) = if x.content_id() < y.content_id() {
+        (x, y)
+    } else {
+        (y, x)
+    };
+    let mut written = Vec::new();
+    for order in [[&win, &lose], [&lose, &win]] {
+        let mut e = Solo::new(4);
+        e.registry(at(0, 100));
+        let first = e.gossip(GossipMessage::Assign(order[0].clone()), at(0, 200));
+        let second = e.gossip(GossipMessage::Assign(order[1].clone()), at(0, 300));
+        assert_eq!(action(&first), Some(GossipAction::Accept));
+        // The winner second replaces the loser (accepted, written); the loser second is
+        // ignored: the owner equivocated, not the peer that forwarded it.
+        let want = if order[1] == &win {
+            GossipAction::Accept
+        } else {
+            GossipAction::Ignore
+        };
+        assert_eq!(action(&second), Some(want));
+        for out in [&first, &second] {
+            if let Some(w) = persisted(out) {
+                written.extend(w.assignments.iter().cloned());
+            }
+        }
+        let registry = &e.engine.intake().registry;
+        assert_eq!(
+            registry.assignment_at(&fx.slot(2), Period(3)),
+            Some(&win),
+            "order {:?}",
+            order.map(|s| s.provider)
+        );
+        assert_eq!(
+            registry.provider_at(&fx.slot(2), Period(2)),
+            Some(&fx.provider_key(0))
+        );
+        // A store fed every write ends with the winner.
+        let mut store = Store::default();
+        for w in &written {
+            let mut writes = proofmesh_verifier::engine::Writes::default();
+            writes.assignments.push(w.clone());
+            store.apply(writes).unwrap();
+        }
+        assert!(store.assignments().any(|s| s == &win));
+        assert!(!store.assignments().any(|s| s == &lose));
+        written.clear();
+    }
 }
 
 #[test]
