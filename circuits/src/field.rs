@@ -89,6 +89,13 @@ pub fn fr_to_le_bytes(x: &Fr) -> [u8; 32] {
     out
 }
 
+/// The element whose canonical 32-byte little-endian encoding is `bytes`; `None` when the
+/// bytes encode a number `>= r` (so one element has exactly one encoding, as on the wire).
+pub fn fr_from_canonical_le_bytes(bytes: &[u8; 32]) -> Option<Fr> {
+    let x = Fr::from_le_bytes_mod_order(bytes);
+    (fr_to_le_bytes(&x) == *bytes).then_some(x)
+}
+
 fn abbreviate(s: &str) -> String {
     if s.len() <= 90 {
         s.to_owned()
@@ -118,6 +125,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn canonical_le_bytes_round_trip_and_refuse_r() {
+        let x = fr_from_decimal("123456789").unwrap();
+        assert_eq!(fr_from_canonical_le_bytes(&fr_to_le_bytes(&x)), Some(x));
+        let minus_one = Fr::from(0u64) - Fr::from(1u64);
+        let top = fr_to_le_bytes(&minus_one);
+        assert_eq!(fr_from_canonical_le_bytes(&top), Some(minus_one));
+        // r itself and everything above it are not canonical.
+        let mut r = top;
+        r[0] += 1;
+        assert_eq!(fr_from_canonical_le_bytes(&r), None);
+        assert_eq!(fr_from_canonical_le_bytes(&[0xff; 32]), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! with its native check; and, in [`gadgets`], the same computations as R1CS gadgets and the
 //! storage-proof circuit. This crate does no I/O; the prover reads files and calls it.
 
+pub mod block;
 pub mod field;
 pub mod gadgets;
 pub mod input;

@@ -163,6 +163,20 @@ impl SlotTree {
         self.blocks.leaves()
     }
 
+    /// The path of stored block `index` up the slot tree (its siblings, bottom first): what a
+    /// peer sends with the block so the receiver can check it against the slot root
+    /// ([`crate::block::verify_block`]). Pad blocks are never sent, so their index is refused.
+    pub fn block_path(&self, index: u64) -> Result<Vec<Fr>, SlotError> {
+        if index >= self.stored {
+            return Err(MerkleError::IndexOutOfRange {
+                index,
+                leaves: self.stored,
+            }
+            .into());
+        }
+        Ok(self.blocks.path(index)?)
+    }
+
     /// The full path of cell `cell_index` (5 in-block siblings, then the block's path), given
     /// the tree of the block that holds it.
     pub fn cell_path(&self, block: &MerkleTree, cell_index: u64) -> Result<Vec<Fr>, SlotError> {
