@@ -44,6 +44,8 @@ enum Command {
     Health(commands::health::Args),
     #[command(subcommand)]
     Dataset(commands::dataset::Command),
+    #[command(subcommand)]
+    Owner(commands::owner::Command),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Devnet(a) => commands::devnet::run(a),
         Command::Health(a) => commands::health::run(a),
         Command::Dataset(c) => commands::dataset::run(c),
+        Command::Owner(c) => commands::owner::run(c),
     };
     match result {
         Ok(code) => code,

@@ -91,21 +91,40 @@ pub fn announcement(
         .ok_or_else(|| OwnerError::Terms(canonical.into()))?;
     let root = DatasetRoot::from_le_bytes(fr_to_le_bytes(&commitment.root()))
         .ok_or_else(|| OwnerError::Terms(canonical.into()))?;
+    signed_announcement(owner, root, slot_roots, blocks, terms)
+}
+
+/// The owner-signed announcement of the dataset with these roots (e.g. from a `proofmesh
+/// dataset encode` manifest): refused unless the Poseidon2 tree over `slot_roots` has `root`
+/// (what every verifier checks) and every field rule of the wire decoder holds.
+pub fn signed_announcement(
+    owner: &ProviderSigner,
+    root: DatasetRoot,
+    slot_roots: Vec<SlotRoot>,
+    blocks_per_slot: u64,
+    terms: DatasetTerms,
+) -> Result<DatasetAnnounce, OwnerError> {
     let mut a = DatasetAnnounce {
         root,
         data_slots: terms.data_slots,
         parity_slots: terms.parity_slots,
         slot_roots,
         proof_probability: terms.proof_probability,
-        blocks_per_slot: blocks,
-        cells_per_slot: DatasetAnnounce::cells_for_blocks(blocks).unwrap_or(0),
+        blocks_per_slot,
+        cells_per_slot: DatasetAnnounce::cells_for_blocks(blocks_per_slot).unwrap_or(0),
         original_size: terms.original_size,
         owner: owner.public(),
         signature: ProviderSignature([0; 64]),
     };
     a.signature = owner.sign(&a.signing_bytes());
-    // The decoder's field rules, once, here too: never write a record verifiers refuse.
+    // The decoder's field rules and the verifiers' root check, here too: never write a
+    // record verifiers refuse.
     DatasetAnnounce::decode(&a.encode()).map_err(|e| OwnerError::Terms(e.to_string()))?;
+    if !proofmesh_verifier::intake::slot_roots_match(&a) {
+        return Err(OwnerError::Terms(format!(
+            "the slot roots do not hash to dataset root {root}"
+        )));
+    }
     Ok(a)
 }
 

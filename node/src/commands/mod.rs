@@ -11,6 +11,7 @@ pub(crate) mod health;
 pub(crate) mod input;
 pub(crate) mod keygen;
 pub(crate) mod node;
+pub(crate) mod owner;
 pub(crate) mod prove;
 pub(crate) mod sample;
 pub(crate) mod setup;
