@@ -3,6 +3,7 @@
 //! gossipsub, RocksDB, tonic gRPC, Prometheus metrics, the period clock and the process
 //! lifecycle. The `proofmesh` binary (`src/main.rs`) is a thin CLI over it.
 
+pub mod blocks;
 pub mod config;
 pub mod devnet;
 pub mod gpu;

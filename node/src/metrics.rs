@@ -39,6 +39,12 @@ pub const GOSSIP_MALFORMED: &str = "proofmesh_gossip_malformed_total";
 /// counted in [`GOSSIP_MALFORMED`]): a peer sending these is buggy or hostile, and gossipsub
 /// itself would drop them without a trace (`p2p/behaviour.rs`).
 pub const GOSSIP_OVERSIZED: &str = "proofmesh_gossip_oversized_total";
+/// Block requests answered (`/proofmesh/blocks/1`), label `outcome`: `served`, or the
+/// refusal (`not_held`, `out_of_range`, `busy`, `unavailable`), or `gone` (the requester left
+/// before the answer).
+pub const BLOCKS_SERVED: &str = "proofmesh_blocks_served_total";
+/// Bytes of block data served (64 KiB per block; paths and framing not counted).
+pub const BLOCK_BYTES_SERVED: &str = "proofmesh_block_bytes_served_total";
 /// Attestation batches signed by this node.
 pub const ATTESTATIONS_SIGNED: &str = "proofmesh_attestations_signed_total";
 /// Attestation batches received, label `outcome` (inserted, duplicate, equivocation, invalid).
@@ -109,6 +115,8 @@ fn describe() {
         GOSSIP_OVERSIZED,
         "Gossip messages over their topic's size limit"
     );
+    describe_counter!(BLOCKS_SERVED, "Block requests answered, by outcome");
+    describe_counter!(BLOCK_BYTES_SERVED, "Bytes of block data served");
     describe_counter!(ATTESTATIONS_SIGNED, "Attestation batches signed here");
     describe_counter!(
         ATTESTATIONS_RECEIVED,

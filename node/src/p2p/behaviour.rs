@@ -1,5 +1,6 @@
 //! The composed libp2p behaviour: gossipsub (explicit validation, content ids, peer scoring),
-//! identify, Kademlia (optional: off gives a fixed topology) and the sync request/response.
+//! identify, Kademlia (optional: off gives a fixed topology), and two request/response
+//! protocols: catch-up sync and block transfer.
 //!
 //! Message ids are content ids: SHA-256 over the topic name, a zero byte and the raw payload.
 //! The raw payload, not `WireMessage::content_id`, because the id is computed before decoding,
@@ -26,7 +27,7 @@
 //! itself: Reject (the same penalty) and a count in `proofmesh_gossip_oversized_total{topic}`.
 //! Only a frame over [`MAX_RPC_BYTES`] is refused by gossipsub's codec (the stream is reset).
 
-use super::{scoring, sync, Topic};
+use super::{blocks, scoring, sync, Topic};
 use libp2p::gossipsub::{self, MessageAuthenticity, MessageId, ValidationMode};
 use libp2p::identity::Keypair;
 use libp2p::swarm::behaviour::toggle::Toggle;
@@ -54,6 +55,7 @@ pub(crate) struct Behaviour {
     pub(crate) identify: identify::Behaviour,
     pub(crate) kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
     pub(crate) sync: request_response::Behaviour<sync::SyncCodec>,
+    pub(crate) blocks: request_response::Behaviour<blocks::BlockCodec>,
 }
 
 /// Why the behaviour could not be built (a configuration bug, not a runtime condition).
@@ -138,11 +140,22 @@ impl Behaviour {
                 .with_max_concurrent_streams(16),
         );
 
+        // Up to 1 MiB per response: 30 s leaves room for slow links; the server's limits
+        // bound what a peer gets, the stream cap what it may ask at once per connection.
+        let blocks = request_response::Behaviour::with_codec(
+            blocks::BlockCodec,
+            [(blocks::PROTOCOL, request_response::ProtocolSupport::Full)],
+            request_response::Config::default()
+                .with_request_timeout(Duration::from_secs(30))
+                .with_max_concurrent_streams(16),
+        );
+
         Ok(Self {
             gossipsub,
             identify,
             kad: Toggle::from(kad),
             sync,
+            blocks,
         })
     }
 }

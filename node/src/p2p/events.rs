@@ -4,13 +4,24 @@
 //! topic's size limit (counted as oversized) or does not decode canonically as a kind its topic
 //! allows; `Ignore` here when its queue is full (or the consumer is gone); otherwise the
 //! consumer's verdict through [`super::P2pHandle::report`].
+//!
+//! Every inbound block request gets exactly one answer: the block server's, or `NotHeld` here
+//! when no server is registered and `Busy` when its queue is full. Every outbound one ends in
+//! its caller's reply: the response, or why there is none.
 
 use super::behaviour::BehaviourEvent;
-use super::swarm::{SwarmTask, CONTROL_QUEUE, PROOFS_QUEUE};
-use super::{GossipMessage, Inbound, MessageRef, SyncChannel, Topic};
-use crate::metrics::{GOSSIP_MALFORMED, GOSSIP_MESSAGES, GOSSIP_OVERSIZED, QUEUE_DROPPED};
+use super::blocks::{BlockRefusal, BlockRequest, BlockResponse};
+use super::swarm::{SwarmTask, BLOCKS_QUEUE, CONTROL_QUEUE, PROOFS_QUEUE};
+use super::{
+    BlockChannel, BlockRequestError, GossipMessage, Inbound, InboundBlockRequest, MessageRef,
+    SyncChannel, Topic,
+};
+use crate::metrics::{
+    BLOCKS_SERVED, BLOCK_BYTES_SERVED, GOSSIP_MALFORMED, GOSSIP_MESSAGES, GOSSIP_OVERSIZED,
+    QUEUE_DROPPED,
+};
 use libp2p::gossipsub::{self, MessageAcceptance};
-use libp2p::request_response::{self, Message};
+use libp2p::request_response::{self, Message, OutboundFailure, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identify, PeerId};
 use proofmesh_proto::{AttestationBatch, WireMessage};
@@ -31,6 +42,7 @@ impl SwarmTask {
             SwarmEvent::Behaviour(BehaviourEvent::Identify(e)) => self.on_identify(e),
             SwarmEvent::Behaviour(BehaviourEvent::Kad(e)) => tracing::trace!(?e, "kad"),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_sync(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Blocks(e)) => self.on_blocks(e),
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
@@ -219,6 +231,117 @@ impl SwarmTask {
             }
             request_response::Event::ResponseSent { .. } => {}
         }
+    }
+}
+
+/// How long a peer is asked to wait when the block server's queue is full.
+const QUEUE_FULL_RETRY_MS: u32 = 200;
+
+impl SwarmTask {
+    fn on_blocks(&mut self, event: request_response::Event<BlockRequest, BlockResponse>) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                Message::Request {
+                    request, channel, ..
+                } => self.on_block_request(peer, request, channel),
+                Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.block_requests.remove(&request_id) {
+                        let _ = reply.send(Ok(response));
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                tracing::debug!(%peer, %error, "block request failed");
+                if let Some(reply) = self.block_requests.remove(&request_id) {
+                    let _ = reply.send(Err(request_error(error)));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, %error, "block response failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    /// Hands a block request to the block server, or answers it here when there is none or
+    /// its queue is full (cheap answers only: the swarm task reads no file).
+    fn on_block_request(
+        &mut self,
+        peer: PeerId,
+        request: BlockRequest,
+        channel: ResponseChannel<BlockResponse>,
+    ) {
+        let Some(server) = &self.block_server else {
+            self.respond_blocks(channel, BlockResponse::Refused(BlockRefusal::NotHeld));
+            return;
+        };
+        let item = InboundBlockRequest {
+            peer,
+            request,
+            channel: BlockChannel(channel),
+        };
+        match server.try_send(item) {
+            Ok(()) => {}
+            Err(TrySendError::Full(item)) => {
+                metrics::counter!(QUEUE_DROPPED, "queue" => BLOCKS_QUEUE).increment(1);
+                let busy = BlockRefusal::Busy {
+                    retry_after_ms: QUEUE_FULL_RETRY_MS,
+                };
+                self.respond_blocks(item.channel.0, BlockResponse::Refused(busy));
+            }
+            Err(TrySendError::Closed(item)) => {
+                // The server stopped (shutdown): nothing is served any more.
+                self.block_server = None;
+                let refusal = BlockResponse::Refused(BlockRefusal::NotHeld);
+                self.respond_blocks(item.channel.0, refusal);
+            }
+        }
+    }
+
+    /// Sends one block response, counted by outcome (`proofmesh_blocks_served_total`).
+    pub(super) fn respond_blocks(
+        &mut self,
+        channel: ResponseChannel<BlockResponse>,
+        response: BlockResponse,
+    ) {
+        let (outcome, bytes) = match &response {
+            BlockResponse::Blocks { .. } => ("served", response.block_bytes()),
+            BlockResponse::Refused(r) => (r.label(), 0),
+        };
+        if self
+            .swarm
+            .behaviour_mut()
+            .blocks
+            .send_response(channel, response)
+            .is_err()
+        {
+            tracing::debug!("block requester went away before the response");
+            metrics::counter!(BLOCKS_SERVED, "outcome" => "gone").increment(1);
+            return;
+        }
+        metrics::counter!(BLOCKS_SERVED, "outcome" => outcome).increment(1);
+        metrics::counter!(BLOCK_BYTES_SERVED).increment(bytes);
+    }
+}
+
+/// What a failed block request tells its caller.
+fn request_error(error: OutboundFailure) -> BlockRequestError {
+    match error {
+        OutboundFailure::DialFailure => BlockRequestError::Unreachable("dial failed".into()),
+        OutboundFailure::ConnectionClosed => {
+            BlockRequestError::Unreachable("connection closed".into())
+        }
+        OutboundFailure::Timeout => BlockRequestError::Timeout,
+        OutboundFailure::UnsupportedProtocols => BlockRequestError::Unsupported,
+        OutboundFailure::Io(e) => BlockRequestError::Malformed(e.to_string()),
     }
 }
 

@@ -1,25 +1,34 @@
 //! The libp2p side of a node: one swarm task (TCP + noise + yamux, identify, Kademlia for
-//! discovery, gossipsub with explicit validation, a request/response protocol for catch-up
-//! sync) behind a small handle.
+//! discovery, gossipsub with explicit validation, request/response protocols for catch-up
+//! sync and block transfer) behind a small handle.
 //!
 //! The swarm task never verifies anything expensive: it decodes gossip into domain messages
 //! (`WireMessage::decode`, the canonical decoder), rejects what does not decode, and forwards
 //! the rest on bounded queues ([`Inbound`]). The consumer answers every forwarded message with
 //! exactly one [`GossipAction`] through [`P2pHandle::report`]; nothing is forwarded to other
 //! peers before that. Full queues drop the message with `Ignore` and a metric.
+//!
+//! Block transfer (`blocks.rs`): inbound block requests go to the block server a role
+//! registers ([`P2pHandle::serve_blocks`]; none registered: `NotHeld`, its queue full: `Busy`);
+//! outbound ones are answered to their caller directly ([`P2pHandle::request_blocks`]).
 
 mod behaviour;
+mod blocks;
 mod events;
 mod scoring;
 mod swarm;
 mod sync;
 mod topics;
 
+pub use blocks::{
+    BlockRefusal, BlockRequest, BlockResponse, ServedBlock, MAX_BLOCKS_PER_REQUEST, MAX_PATH_LEN,
+    MAX_RESPONSE_BYTES,
+};
 pub use swarm::{spawn, spawn_tracked, P2pConfig, P2pError, P2pInbound};
 pub use topics::{encode_message, Topic};
 
 use libp2p::gossipsub::MessageId;
-use libp2p::PeerId;
+use libp2p::{Multiaddr, PeerId};
 use proofmesh_proto::{AttestationBatch, Period};
 use proofmesh_verifier::intake::GossipAction;
 use tokio::sync::{mpsc, oneshot};
@@ -81,6 +90,48 @@ impl std::fmt::Debug for SyncChannel {
     }
 }
 
+/// The response channel of one inbound block request (opaque to the node).
+pub struct BlockChannel(
+    pub(crate) libp2p::request_response::ResponseChannel<blocks::BlockResponse>,
+);
+
+impl std::fmt::Debug for BlockChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlockChannel")
+    }
+}
+
+/// A peer asks for blocks: what the swarm hands to the registered block server. Answer it
+/// with [`P2pHandle::respond_blocks`]; dropping `channel` fails the peer's request.
+#[derive(Debug)]
+pub struct InboundBlockRequest {
+    /// Who asks (the unit of the server's per-peer limits).
+    pub peer: PeerId,
+    /// What it asks for (decoded, within the protocol's bounds).
+    pub request: BlockRequest,
+    /// Where the answer goes.
+    pub channel: BlockChannel,
+}
+
+/// Why a block request of ours got no response. None of these proves the peer dishonest
+/// (`Malformed` is a broken or hostile peer, or a broken connection): try another holder.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BlockRequestError {
+    /// The peer could not be dialled, or the connection closed before it answered.
+    #[error("peer unreachable: {0}")]
+    Unreachable(String),
+    /// The peer does not speak `/proofmesh/blocks/1`.
+    #[error("peer does not serve blocks")]
+    Unsupported,
+    /// No answer within the request timeout.
+    #[error("no answer in time")]
+    Timeout,
+    /// The answer broke the protocol (over a bound, non-canonical, truncated) or the stream
+    /// failed.
+    #[error("malformed answer: {0}")]
+    Malformed(String),
+}
+
 /// Commands to the swarm task.
 #[derive(Debug)]
 pub(crate) enum Command {
@@ -99,6 +150,22 @@ pub(crate) enum Command {
     RespondSync {
         channel: SyncChannel,
         batches: Vec<Vec<u8>>,
+    },
+    ServeBlocks {
+        queue: mpsc::Sender<InboundBlockRequest>,
+    },
+    RequestBlocks {
+        peer: PeerId,
+        addresses: Vec<Multiaddr>,
+        request: BlockRequest,
+        reply: oneshot::Sender<Result<BlockResponse, BlockRequestError>>,
+    },
+    RespondBlocks {
+        channel: BlockChannel,
+        response: BlockResponse,
+    },
+    PenaliseBadBlocks {
+        peer: PeerId,
     },
     Dial {
         addr: libp2p::Multiaddr,
@@ -145,6 +212,51 @@ impl P2pHandle {
         batches: Vec<Vec<u8>>,
     ) -> Result<(), P2pError> {
         self.send(Command::RespondSync { channel, batches }).await
+    }
+
+    /// Registers this node's block server: from now on inbound block requests go to `queue`
+    /// (full: answered `Busy` by the swarm; closed: `NotHeld`). Without one, every block
+    /// request is answered `NotHeld`.
+    pub async fn serve_blocks(
+        &self,
+        queue: mpsc::Sender<InboundBlockRequest>,
+    ) -> Result<(), P2pError> {
+        self.send(Command::ServeBlocks { queue }).await
+    }
+
+    /// Asks `peer` for blocks and waits for its answer (the request times out after 30 s).
+    /// `addresses` are dialled if we are not connected to it yet. The blocks are unverified.
+    pub async fn request_blocks(
+        &self,
+        peer: PeerId,
+        addresses: Vec<Multiaddr>,
+        request: BlockRequest,
+    ) -> Result<Result<BlockResponse, BlockRequestError>, P2pError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::RequestBlocks {
+            peer,
+            addresses,
+            request,
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| P2pError::Stopped)
+    }
+
+    /// Answers an inbound block request.
+    pub async fn respond_blocks(
+        &self,
+        channel: BlockChannel,
+        response: BlockResponse,
+    ) -> Result<(), P2pError> {
+        self.send(Command::RespondBlocks { channel, response })
+            .await
+    }
+
+    /// `peer` served a block that does not match its slot root (or broke the block
+    /// protocol): lowers its score like an invalid proof would (`scoring.rs`).
+    pub async fn penalise_bad_blocks(&self, peer: PeerId) -> Result<(), P2pError> {
+        self.send(Command::PenaliseBadBlocks { peer }).await
     }
 
     /// Dials an address (bootstrap peers are dialled at start already).

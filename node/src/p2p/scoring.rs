@@ -16,6 +16,10 @@
 //! - **P6 IP colocation** tolerates 16 peers per IP (NATed deployments) and ignores loopback
 //!   (a devnet's nodes all share 127.0.0.1);
 //!   **P7 behaviour penalties** (GRAFT during backoff, broken IWANT promises) as upstream.
+//! - **P5, the application score, counts bad blocks**: a peer that served a block failing its
+//!   slot root (or broke the block protocol) gets [`BAD_BLOCKS_WEIGHT`] × count², the same
+//!   weight as invalid proofs, so one bad response outweighs all credit and three graylist it.
+//!   The count is forgotten [`BAD_BLOCKS_RETAIN`] after the peer's last bad response.
 
 use super::Topic;
 use libp2p::gossipsub::{
@@ -41,6 +45,17 @@ const _: () = {
     assert!(INVALID_WEIGHT_LENIENT * 16.0 > GRAYLIST_THRESHOLD);
     assert!(INVALID_WEIGHT_LENIENT * 25.0 < GRAYLIST_THRESHOLD);
 };
+
+/// Weight of bad block responses in the application score (P5, weight 1): -60 × count².
+pub(crate) const BAD_BLOCKS_WEIGHT: f64 = INVALID_WEIGHT_STRICT;
+/// How long a peer's bad-block count is kept after its last bad response (as long as
+/// gossipsub retains a disconnected peer's score).
+pub(crate) const BAD_BLOCKS_RETAIN: Duration = Duration::from_secs(3600);
+
+/// The application score of a peer that served `count` bad block responses.
+pub(crate) fn bad_blocks_score(count: u32) -> f64 {
+    BAD_BLOCKS_WEIGHT * f64::from(count) * f64::from(count)
+}
 
 /// Below this no IHAVE/IWANT gossip with the peer.
 const GOSSIP_THRESHOLD: f64 = -100.0;
@@ -157,6 +172,15 @@ mod tests {
         assert_eq!(label(-400.0), "no_publish");
         assert_eq!(label(-540.0), "graylisted");
         assert_eq!(label(f64::NAN), "graylisted");
+    }
+
+    #[test]
+    fn bad_blocks_weigh_like_invalid_proofs() {
+        assert_eq!(bad_blocks_score(0), 0.0);
+        assert!(bad_blocks_score(1) + TOPIC_SCORE_CAP < 0.0);
+        assert!(bad_blocks_score(2) < PUBLISH_THRESHOLD);
+        assert!(bad_blocks_score(3) < GRAYLIST_THRESHOLD);
+        assert_eq!(params().app_specific_weight, 1.0);
     }
 
     #[test]

@@ -5,12 +5,13 @@
 use super::behaviour::{Behaviour, KAD_PROTOCOL};
 use super::scoring;
 use super::sync::{SyncRequest, SyncResponse};
-use super::{Command, Inbound, P2pHandle};
+use super::{BlockRequestError, BlockResponse, Command, Inbound, InboundBlockRequest, P2pHandle};
 use crate::metrics::{GOSSIP_MESSAGES, PEERS, PEERS_BY_SCORE, QUEUE_DEPTH};
 use futures::StreamExt;
 use libp2p::gossipsub::PublishError;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
+use libp2p::request_response::OutboundRequestId;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{noise, tcp, yamux, Multiaddr, PeerId, Swarm, SwarmBuilder};
 use std::collections::{HashMap, HashSet};
@@ -30,6 +31,8 @@ const REDIAL_EVERY: Duration = Duration::from_secs(10);
 pub(super) const PROOFS_QUEUE: &str = "p2p_proofs";
 /// `queue` label of the control queue.
 pub(super) const CONTROL_QUEUE: &str = "p2p_control";
+/// `queue` label of the block server's request queue.
+pub(super) const BLOCKS_QUEUE: &str = "blocks";
 
 /// How to start the p2p layer.
 pub struct P2pConfig {
@@ -121,7 +124,18 @@ pub(super) struct SwarmTask {
     /// The score band (`scoring::SCORE_BANDS`) of each connected peer at the last tick: a
     /// change is logged with the peer id, which the metric no longer carries.
     bands: HashMap<PeerId, usize>,
+    /// Where inbound block requests go (the role's block server), if it registered one.
+    pub(super) block_server: Option<mpsc::Sender<InboundBlockRequest>>,
+    /// Our block requests in flight and who waits for each answer: libp2p ends every request
+    /// with exactly one response or failure, so entries never outlive their request.
+    pub(super) block_requests: HashMap<OutboundRequestId, BlockReply>,
+    /// Bad block responses per peer and when the last one came (`scoring::bad_blocks_score`);
+    /// an entry is dropped `scoring::BAD_BLOCKS_RETAIN` after its last bad response.
+    bad_blocks: HashMap<PeerId, (u32, Instant)>,
 }
+
+/// Who waits for the answer to one of our block requests.
+pub(super) type BlockReply = tokio::sync::oneshot::Sender<Result<BlockResponse, BlockRequestError>>;
 
 /// Builds the swarm, binds every listen address, dials the bootstrap peers and spawns the
 /// swarm task (it runs until `shutdown` is cancelled or every [`P2pHandle`] is dropped).
@@ -179,6 +193,9 @@ pub async fn spawn_tracked(
         kad_bootstrapped: false,
         last_redial: Instant::now(),
         bands: HashMap::new(),
+        block_server: None,
+        block_requests: HashMap::new(),
+        bad_blocks: HashMap::new(),
     };
     let addrs = task.wait_for_listeners(pending).await?;
     tracing::info!(peer = %local_peer_id, ?addrs, "p2p listening");
@@ -313,6 +330,33 @@ impl SwarmTask {
                     tracing::debug!("sync requester went away before the response");
                 }
             }
+            Command::ServeBlocks { queue } => self.block_server = Some(queue),
+            Command::RequestBlocks {
+                peer,
+                addresses,
+                request,
+                reply,
+            } => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .blocks
+                    .send_request_with_addresses(&peer, request, addresses);
+                self.block_requests.insert(id, reply);
+            }
+            Command::RespondBlocks { channel, response } => {
+                self.respond_blocks(channel.0, response);
+            }
+            Command::PenaliseBadBlocks { peer } => {
+                let entry = self.bad_blocks.entry(peer).or_insert((0, Instant::now()));
+                *entry = (entry.0.saturating_add(1), Instant::now());
+                let score = scoring::bad_blocks_score(entry.0);
+                tracing::info!(%peer, bad_responses = entry.0, score, "peer served bad blocks");
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .set_application_score(&peer, score);
+            }
             Command::Dial { addr } => self.dial(addr),
             Command::PeerScore { peer, reply } => {
                 let _ = reply.send(gossip.peer_score(&peer));
@@ -351,6 +395,18 @@ impl SwarmTask {
             let depth = tx.max_capacity() - tx.capacity();
             metrics::gauge!(QUEUE_DEPTH, "queue" => label).set(depth as f64);
         }
+        if let Some(tx) = &self.block_server {
+            let depth = tx.max_capacity() - tx.capacity();
+            metrics::gauge!(QUEUE_DEPTH, "queue" => BLOCKS_QUEUE).set(depth as f64);
+        }
+        let gossip = &mut self.swarm.behaviour_mut().gossipsub;
+        self.bad_blocks.retain(|peer, (_, last)| {
+            let keep = last.elapsed() < scoring::BAD_BLOCKS_RETAIN;
+            if !keep {
+                gossip.set_application_score(peer, 0.0);
+            }
+            keep
+        });
         if peers.is_empty() && self.last_redial.elapsed() >= REDIAL_EVERY {
             self.dial_bootstrap();
         }
