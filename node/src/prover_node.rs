@@ -146,6 +146,30 @@ impl ProverNode {
         self.root
     }
 
+    /// The slots the registry records assign to this provider (at any period), as the block
+    /// server serves them: each with its file and the tree already built for the commitment.
+    pub fn held_slots(&self) -> Vec<crate::blocks::HeldSlot> {
+        let me = self.signer.public();
+        let mut held: Vec<u16> = self
+            .registry
+            .assignments()
+            .filter(|a| a.provider == me)
+            .map(|a| a.slot.index)
+            .collect();
+        held.sort_unstable();
+        held.dedup();
+        held.into_iter()
+            .filter_map(|i| {
+                let (file, tree) = (
+                    self.slots.get(usize::from(i))?,
+                    self.commitment.slots.get(usize::from(i))?,
+                );
+                crate::blocks::HeldSlot::new(self.root, i, file.clone(), Arc::new(tree.clone()))
+                    .ok()
+            })
+            .collect()
+    }
+
     /// Runs until `shutdown`: registry messages and proofs each period.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut next = self.clock.period_at(now_secs());

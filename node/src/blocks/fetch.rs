@@ -398,6 +398,10 @@ impl<'a> Fetch<'a> {
                     self.give_up(i, PeerFailure::Refused(r)).await?;
                     self.pending.push_front(run);
                 }
+                Outcome::Failed(BlockRequestError::Malformed(why)) => {
+                    self.give_up(i, PeerFailure::Malformed(why)).await?;
+                    self.pending.push_front(run);
+                }
                 Outcome::Failed(e) => {
                     self.give_up(i, PeerFailure::Request(e)).await?;
                     self.pending.push_front(run);

@@ -12,12 +12,14 @@ use proofmesh_prover::dataset::open_slots;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Create, repair and decode erasure-coded datasets (Codex's slot layout).
+/// Create, repair and decode erasure-coded datasets (Codex's slot layout), and get one back
+/// from its providers.
 #[derive(clap::Subcommand)]
 pub(crate) enum Command {
     Encode(EncodeArgs),
     Repair(RepairArgs),
     Decode(DecodeArgs),
+    Get(super::dataset_get::GetArgs),
 }
 
 /// Erasure-code FILE into K + M slot files and a manifest with the dataset's commitments.
@@ -87,6 +89,7 @@ pub(crate) fn run(c: Command) -> anyhow::Result<ExitCode> {
         Command::Encode(a) => encode(a),
         Command::Repair(a) => repair(a),
         Command::Decode(a) => decode(a),
+        Command::Get(a) => super::dataset_get::run(a),
     }
 }
 

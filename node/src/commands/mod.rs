@@ -6,6 +6,7 @@ pub(crate) mod bench_grpc;
 pub(crate) mod bench_node;
 pub(crate) mod commit;
 pub(crate) mod dataset;
+pub(crate) mod dataset_get;
 pub(crate) mod devnet;
 pub(crate) mod health;
 pub(crate) mod input;

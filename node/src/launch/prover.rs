@@ -1,6 +1,7 @@
 //! The prover launcher: loads the proving key and the slot files (off the async workers) and
 //! the owner-signed registry records, optionally moves the MSMs to a GPU, and spawns the
-//! prover role; gossip that reaches a prover is drained with Ignore.
+//! prover role and the block server for the slots assigned to it; gossip that reaches a
+//! prover is drained with Ignore.
 
 use super::NodeContext;
 use crate::keys::ProviderSigner;
@@ -50,6 +51,14 @@ pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(),
     let node = tokio::task::block_in_place(|| {
         ProverNode::new(setup, ctx.clock, (ctx.entropy)(), ctx.p2p.clone())
     })?;
+    crate::blocks::spawn_server(
+        &ctx.p2p,
+        node.held_slots(),
+        Default::default(),
+        ctx.shutdown.clone(),
+        &ctx.roles,
+    )
+    .await?;
     ctx.roles
         .spawn(drain(inbound.proofs, ctx.p2p.clone(), ctx.shutdown.clone()));
     ctx.roles.spawn(drain(

@@ -341,7 +341,12 @@ fn request_error(error: OutboundFailure) -> BlockRequestError {
         }
         OutboundFailure::Timeout => BlockRequestError::Timeout,
         OutboundFailure::UnsupportedProtocols => BlockRequestError::Unsupported,
-        OutboundFailure::Io(e) => BlockRequestError::Malformed(e.to_string()),
+        // `InvalidData` is our codec refusing what the peer sent; anything else is the stream
+        // breaking (a reset, a short read), which proves nothing about the peer.
+        OutboundFailure::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            BlockRequestError::Malformed(e.to_string())
+        }
+        OutboundFailure::Io(e) => BlockRequestError::Unreachable(e.to_string()),
     }
 }
 
