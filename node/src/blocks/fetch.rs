@@ -175,6 +175,20 @@ pub enum FetchError {
     P2p(#[from] P2pError),
 }
 
+impl FetchError {
+    /// Why, without the slot (for a caller that names the slot itself).
+    pub fn reason(&self) -> String {
+        match self {
+            Self::NoProvider { failures, .. } if failures.is_empty() => {
+                "no provider to ask".into()
+            }
+            Self::NoProvider { failures, .. } => format!("no provider left{}", list(failures)),
+            Self::Empty(_) => "a slot has at least one block".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
 fn list(failures: &[(PeerId, PeerFailure)]) -> String {
     failures
         .iter()
@@ -354,21 +368,21 @@ impl<'a> Fetch<'a> {
                 self.peers[i].in_flight += 1;
                 running.push(self.request(i, run));
             }
-            let next = if running.is_empty() {
-                // Nothing in flight and nothing could start: wait for a busy provider, or
-                // give up when none is left.
-                let Some(at) = self.next_ready() else {
-                    return Err(self.no_provider());
-                };
-                tokio::time::sleep_until(at).await;
-                continue;
-            } else if let Some(at) = self.next_ready().filter(|_| !self.pending.is_empty()) {
-                tokio::select! {
+            // Room for a request and work for it, yet nothing started: every usable provider
+            // is waiting out a busy hint (the earliest one ends at `wake`), or none is left.
+            let blocked = running.len() < self.options.in_flight && !self.pending.is_empty();
+            let wake = if blocked { self.next_ready() } else { None };
+            let next = match (running.is_empty(), wake) {
+                (true, None) => return Err(self.no_provider()),
+                (true, Some(at)) => {
+                    tokio::time::sleep_until(at).await;
+                    continue;
+                }
+                (false, Some(at)) => tokio::select! {
                     next = running.next() => next,
                     () = tokio::time::sleep_until(at) => continue,
-                }
-            } else {
-                running.next().await
+                },
+                (false, None) => running.next().await,
             };
             let Some((i, run, outcome)) = next else {
                 continue;

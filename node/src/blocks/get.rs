@@ -172,7 +172,7 @@ async fn fetch_and_decode(
             Err(e @ FetchError::Io { .. }) => return Err(GetError::Fetch(e)),
             Err(e) => {
                 tracing::warn!(slot = index, error = %e, "slot not fetched");
-                failed.push((index, e.to_string()));
+                failed.push((index, e.reason()));
             }
         }
     }

@@ -2,8 +2,9 @@
 //! batched — what an operator uses to size a verifier machine. `proofmesh bench grpc` (in
 //! `bench_grpc`): the gRPC health API's requests/s and latency under load. `proofmesh bench
 //! node` (in `bench_node`): a verifier node's whole intake path against the batch verifier.
+//! `proofmesh bench blocks` (in `bench_blocks`): fetching and checking a slot over loopback.
 
-use super::{bench_grpc, bench_node, read_text};
+use super::{bench_blocks, bench_grpc, bench_node, read_text};
 use crate::output;
 use anyhow::Context;
 use ark_bn254::{Bn254, Fr};
@@ -20,12 +21,14 @@ const CODEX_VK: &str = include_str!("../../assets/codex-hardhat/verification_key
 const CODEX_PROOF: &str = include_str!("../../assets/codex-hardhat/proof.json");
 const CODEX_PUBLIC: &str = include_str!("../../assets/codex-hardhat/public.json");
 
-/// Measure this machine's verification throughput, or a node's gRPC health API under load.
+/// Measure this machine's verification throughput, a node's gRPC health API under load, or
+/// block transfer.
 #[derive(clap::Subcommand)]
 pub(crate) enum Command {
     Verify(VerifyArgs),
     Grpc(bench_grpc::GrpcArgs),
     Node(bench_node::NodeArgs),
+    Blocks(bench_blocks::BlocksArgs),
 }
 
 /// Verify n distinct valid proofs singly and as one batch; print proofs/s and the ratio.
@@ -65,6 +68,7 @@ pub(crate) fn run(c: Command) -> anyhow::Result<ExitCode> {
         Command::Verify(a) => verify(a),
         Command::Grpc(a) => bench_grpc::run(a),
         Command::Node(a) => bench_node::run(a),
+        Command::Blocks(a) => bench_blocks::run(a),
     }
 }
 

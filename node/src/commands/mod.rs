@@ -1,6 +1,7 @@
 //! One module per subcommand: its arguments (clap) and its `run`.
 
 pub(crate) mod bench;
+pub(crate) mod bench_blocks;
 pub(crate) mod bench_corpus;
 pub(crate) mod bench_grpc;
 pub(crate) mod bench_node;
