@@ -536,3 +536,52 @@ async fn the_original_comes_back_with_m_providers_down_and_not_with_m_plus_one()
     .unwrap_err();
     assert!(matches!(err, GetError::Manifest(_)), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_provider_is_given_up_after_the_request_timeout() {
+    let dir = temp_dir();
+    let file = slot_file(dir.path(), "slot.bin", 20, 6);
+    let slot = held(dataset(6), 0, &file);
+    // Takes every request and never answers (holds the channels, so no failure either).
+    let silent = Node::start(30).await;
+    let (tx, mut rx) = mpsc::channel::<InboundBlockRequest>(16);
+    silent.handle.serve_blocks(tx).await.unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Some(r) = rx.recv().await {
+            held.push(r);
+        }
+    });
+    let honest = Node::start(31).await;
+    honest
+        .serve(vec![slot.clone()], ServerLimits::default())
+        .await;
+    let client = client().await;
+    let options = FetchOptions {
+        request_timeout: Duration::from_secs(1),
+        ..FetchOptions::default()
+    };
+    let out = dir.path().join("fetched.bin");
+    let fetched = timeout(
+        WAIT,
+        fetch_slot(
+            &client,
+            &[silent.provider(), honest.provider()],
+            &spec(&slot),
+            &out,
+            &options,
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&file).unwrap());
+    assert_eq!(fetched.from, vec![(honest.peer(), 20)]);
+    assert_eq!(
+        fetched.failures,
+        vec![(
+            silent.peer(),
+            PeerFailure::Request(proofmesh_node::p2p::BlockRequestError::Timeout)
+        )]
+    );
+}

@@ -84,15 +84,20 @@ pub struct FetchOptions {
     pub blocks_per_request: u32,
     /// `Busy` answers in a row after which a provider is given up.
     pub max_busy: u32,
+    /// Longest wait for one answer, dialling included (an address that drops packets can
+    /// hold a TCP dial for minutes; the protocol's own timeout starts only once connected).
+    pub request_timeout: Duration,
 }
 
 impl Default for FetchOptions {
-    /// 4 requests of 16 blocks in flight; a provider busy 50 times in a row is given up.
+    /// 4 requests of 16 blocks in flight; a provider busy 50 times in a row, or silent for
+    /// 45 s, is given up.
     fn default() -> Self {
         Self {
             in_flight: 4,
             blocks_per_request: MAX_BLOCKS_PER_REQUEST,
             max_busy: 50,
+            request_timeout: Duration::from_secs(45),
         }
     }
 }
@@ -179,9 +184,7 @@ impl FetchError {
     /// Why, without the slot (for a caller that names the slot itself).
     pub fn reason(&self) -> String {
         match self {
-            Self::NoProvider { failures, .. } if failures.is_empty() => {
-                "no provider to ask".into()
-            }
+            Self::NoProvider { failures, .. } if failures.is_empty() => "no provider to ask".into(),
             Self::NoProvider { failures, .. } => format!("no provider left{}", list(failures)),
             Self::Empty(_) => "a slot has at least one block".into(),
             other => other.to_string(),
@@ -499,6 +502,7 @@ impl<'a> Fetch<'a> {
         let (p2p, spec, file) = (self.p2p.clone(), self.spec, Arc::clone(&self.file));
         let Provider { peer, addresses } = self.peers[i].provider.clone();
         let (first, count) = run;
+        let limit = self.options.request_timeout;
         async move {
             let request = BlockRequest {
                 dataset: spec.dataset,
@@ -506,7 +510,8 @@ impl<'a> Fetch<'a> {
                 first,
                 count,
             };
-            let outcome = match p2p.request_blocks(peer, addresses, request).await {
+            let answer = tokio::time::timeout(limit, p2p.request_blocks(peer, addresses, request));
+            let outcome = match answer.await.unwrap_or(Ok(Err(BlockRequestError::Timeout))) {
                 Err(_) => Outcome::Stopped,
                 Ok(Err(e)) => Outcome::Failed(e),
                 Ok(Ok(BlockResponse::Refused(r))) => Outcome::Refused(r),
