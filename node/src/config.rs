@@ -2,6 +2,7 @@
 //! resolved against the file's directory, so a directory of configs and keys can be moved as
 //! a whole. `proofmesh devnet` writes these files; `docs/operations.md` documents each key.
 
+use proofmesh_proto::DatasetRoot;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -164,17 +165,55 @@ pub struct ProverSection {
     pub provider_key: PathBuf,
     /// The proving key (`proofmesh setup`); its `verifying.key` must sit beside it.
     pub proving_key: PathBuf,
-    /// The dataset's slot files, in slot order.
-    pub slot_files: Vec<PathBuf>,
-    /// Owner-signed registry record files (`proofmesh_node::owner`): the dataset's
-    /// announcement, and the assignments of the slots this provider holds. Checked at start,
-    /// re-published every period. The provider proves the slots whose assignment in force
-    /// names its key; K, M and the proof policy come from the announcement.
+    /// The slots this provider holds (`[[prover.hold]]`), of one or more datasets: only their
+    /// files, the dataset tree comes from each dataset's announcement.
+    #[serde(default)]
+    pub hold: Vec<HeldSlotConfig>,
+    /// Owner-signed registry record files (`proofmesh_node::owner`): the announcement of each
+    /// dataset a held slot belongs to, and the assignments of the slots this provider holds.
+    /// Checked at start, re-published every period. The provider proves the held slots whose
+    /// assignment in force names its key; K, M and the proof policy come from the
+    /// announcement.
     pub registry: Vec<PathBuf>,
     /// Prove with the MSMs on GPU 0 (a build with `--features gpu`); the node refuses to
     /// start when it cannot.
     #[serde(default)]
     pub gpu: bool,
+}
+
+/// One slot a provider holds (`[[prover.hold]]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeldSlotConfig {
+    /// The dataset root: 64 hex digits as `proofmesh owner announce` prints it (the
+    /// little-endian bytes), or the decimal root of the manifest.
+    #[serde(deserialize_with = "dataset_root")]
+    pub dataset: DatasetRoot,
+    /// The slot's index in the dataset (0-based, `< K + M`).
+    pub slot: u16,
+    /// The slot's file (`slot_<i>.bin` of `proofmesh dataset encode`).
+    pub file: PathBuf,
+}
+
+/// A dataset root as an operator writes it: 64 characters with a hex letter are the
+/// little-endian bytes, anything else is decimal.
+pub fn parse_dataset_root(s: &str) -> Result<DatasetRoot, String> {
+    let s = s.trim();
+    let bytes = if s.len() == 64 && s.bytes().any(|b| b.is_ascii_alphabetic()) {
+        let mut b = [0u8; 32];
+        hex::decode_to_slice(s, &mut b).map_err(|e| format!("dataset {s:?}: {e}"))?;
+        b
+    } else {
+        let x = proofmesh_circuits::field::fr_from_decimal(s)
+            .map_err(|e| format!("dataset {s:?}: {e}"))?;
+        proofmesh_circuits::field::fr_to_le_bytes(&x)
+    };
+    DatasetRoot::from_le_bytes(bytes).ok_or_else(|| format!("dataset {s}: not a canonical root"))
+}
+
+fn dataset_root<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DatasetRoot, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_dataset_root(&s).map_err(serde::de::Error::custom)
 }
 
 /// Proofs per verification job unless `batch_size` says otherwise. 256 rather than 64: each
@@ -228,7 +267,7 @@ impl NodeConfig {
         if let Some(p) = &mut self.prover {
             fix(&mut p.provider_key);
             fix(&mut p.proving_key);
-            p.slot_files.iter_mut().for_each(fix);
+            p.hold.iter_mut().for_each(|h| fix(&mut h.file));
             p.registry.iter_mut().for_each(fix);
         }
     }
@@ -254,9 +293,8 @@ impl NodeConfig {
 }
 
 fn check_prover(p: &ProverSection, testing: Option<&TestingSection>) -> Result<(), String> {
-    let slots = p.slot_files.len();
-    if slots == 0 {
-        return Err("prover.slot_files lists no file".into());
+    if p.hold.is_empty() {
+        return Err("prover.hold lists no slot: add a [[prover.hold]] per held slot".into());
     }
     if p.registry.is_empty() {
         return Err(
@@ -264,16 +302,25 @@ fn check_prover(p: &ProverSection, testing: Option<&TestingSection>) -> Result<(
                 .into(),
         );
     }
+    for (i, h) in p.hold.iter().enumerate() {
+        if p.hold[..i]
+            .iter()
+            .any(|o| o.dataset == h.dataset && o.slot == h.slot)
+        {
+            return Err(format!(
+                "prover.hold lists slot {} of dataset {} twice",
+                h.slot, h.dataset
+            ));
+        }
+    }
     let faults = testing.map(|t| (&t.withhold[..], &t.invalid[..]));
     let (withhold, invalid) = faults.unwrap_or((&[], &[]));
     if let Some(bad) = withhold
         .iter()
         .chain(invalid)
-        .find(|&&i| usize::from(i) >= slots)
+        .find(|&&i| !p.hold.iter().any(|h| h.slot == i))
     {
-        return Err(format!(
-            "testing: slot {bad} is beyond the {slots} slots of prover.slot_files"
-        ));
+        return Err(format!("testing: slot {bad} is not a slot of prover.hold"));
     }
     Ok(())
 }
@@ -299,8 +346,15 @@ verifier_set = "set.json"
 [prover]
 provider_key = "provider.key"
 proving_key = "proving.key"
-slot_files = ["a", "b"]
-registry = ["announce.record", "assign-0.record"]
+registry = ["announce.record", "assign-1.record", "assign-3.record"]
+[[prover.hold]]
+dataset = "0d3b3aa9a4b1d9b5e3b0f3c0e1b6c4e7a2d5f8091a2b3c4d5e6f708192a3b400"
+slot = 1
+file = "slot_1.bin"
+[[prover.hold]]
+dataset = "12345"
+slot = 3
+file = "slot_3.bin"
 "#;
 
     fn parse(text: &str) -> Result<NodeConfig, String> {
@@ -326,15 +380,69 @@ registry = ["announce.record", "assign-0.record"]
     #[test]
     fn a_prover_holds_what_its_owner_signed_records_say() {
         // The v1 fields a provider used to decide for itself are gone.
-        for old in ["hold = [0]", "announce = true", "proof_probability = 1"] {
+        for old in ["announce = true", "proof_probability = 1"] {
             let text = PROVER.replace("registry =", &format!("{old}\nregistry ="));
             assert!(parse(&text).unwrap_err().contains("unknown field"), "{old}");
         }
+        // v1's list of slot indices is not a list of held slots.
+        let v1 = PROVER
+            .replace("registry =", "hold = [0]\nregistry =")
+            .split("[[prover.hold]]")
+            .next()
+            .unwrap()
+            .to_owned();
+        assert!(parse(&v1).unwrap_err().contains("invalid type"), "{v1}");
         let none = PROVER.replace(
-            "registry = [\"announce.record\", \"assign-0.record\"]",
+            "registry = [\"announce.record\", \"assign-1.record\", \"assign-3.record\"]",
             "registry = []",
         );
         assert!(parse(&none).unwrap_err().contains("prover.registry"));
+    }
+
+    #[test]
+    fn a_prover_lists_the_slots_it_holds() {
+        let c = parse(PROVER).unwrap();
+        let p = c.prover.unwrap();
+        let held: Vec<(String, u16, &str)> = p
+            .hold
+            .iter()
+            .map(|h| (h.dataset.to_string(), h.slot, h.file.to_str().unwrap()))
+            .collect();
+        assert_eq!(
+            held[0].0,
+            "0d3b3aa9a4b1d9b5e3b0f3c0e1b6c4e7a2d5f8091a2b3c4d5e6f708192a3b400"
+        );
+        assert_eq!((held[0].1, held[0].2), (1, "slot_1.bin"));
+        // A decimal root is the same root as its little-endian hex.
+        let mut twelve = [0u8; 32];
+        twelve[..2].copy_from_slice(&12345u16.to_le_bytes());
+        assert_eq!(held[1].0, hex::encode(twelve));
+        assert_eq!((held[1].1, held[1].2), (3, "slot_3.bin"));
+        // The old all-slots form is gone.
+        let old = PROVER.replace("registry =", "slot_files = [\"a\", \"b\"]\nregistry =");
+        assert!(parse(&old).unwrap_err().contains("unknown field"));
+        // No held slot, a root that is no field element, a slot held twice.
+        let none = &PROVER[..PROVER.find("[[prover.hold]]").unwrap()];
+        assert!(parse(none).unwrap_err().contains("prover.hold"));
+        let big = PROVER.replace("\"12345\"", &format!("\"{}\"", "f".repeat(64)));
+        assert!(parse(&big).unwrap_err().contains("not a canonical root"));
+        let bad = PROVER.replace("\"12345\"", "\"0x12\"");
+        assert!(parse(&bad).unwrap_err().contains("dataset"));
+        let twice = PROVER.replace("slot = 3", "slot = 1").replace(
+            "\"12345\"",
+            "\"0d3b3aa9a4b1d9b5e3b0f3c0e1b6c4e7a2d5f8091a2b3c4d5e6f708192a3b400\"",
+        );
+        assert!(parse(&twice).unwrap_err().contains("twice"));
+        // Fault injection names held slots.
+        let e = parse(&format!("{PROVER}\n[testing]\nwithhold = [2]\n")).unwrap_err();
+        assert!(e.contains("slot 2 is not a slot of prover.hold"), "{e}");
+    }
+
+    #[test]
+    fn the_deployment_example_parses() {
+        let c = parse(include_str!("../../deploy/prover.toml")).unwrap();
+        let slots: Vec<u16> = c.prover.unwrap().hold.iter().map(|h| h.slot).collect();
+        assert_eq!(slots, vec![0, 2, 4]);
     }
 
     #[test]

@@ -1,31 +1,35 @@
-//! The prover role (first version): at each period start it derives the period's entropy,
-//! works out which slots assigned to it owe a proof (Codex's die roll, the same computation the
+//! The prover role: at each period start it derives the period's entropy, works out which of
+//! the slots it holds and is assigned owe a proof (Codex's die roll, the same computation the
 //! verifiers make), proves them with the prover crate on the blocking pool (one proof at a
 //! time with every core, each published as soon as it is made), signs each `ProofEnvelope` and
-//! publishes it.
+//! publishes it. One provider holds any slots of any datasets; the proving key is loaded once.
 //!
-//! What it holds is the owner's decision, not its own: its config lists owner-signed registry
-//! records (the dataset's announcement and slot assignments, `crate::owner`), which it checks
-//! at start as a verifier would (owner signatures, slot roots against its own commitment of
-//! the slot files) and re-publishes every period so verifiers that join late learn them. It
-//! proves slot `s` in period `p` exactly when the assignment in force for `(s, p)` names its
-//! key.
+//! A provider holds only its own slots' files: the dataset tree a proof's dataset path comes
+//! from is built from the slot roots of the owner-signed announcement (which verifiers check
+//! hash to the dataset root), and each held file's own slot root must be the announced one.
+//!
+//! What it proves is the owner's decision, not its own: its config lists owner-signed registry
+//! records (the datasets' announcements and slot assignments, `crate::owner`), which it checks
+//! at start as a verifier would and re-publishes every period so verifiers that join late
+//! learn them. It proves held slot `s` in period `p` exactly when the assignment in force for
+//! `(s, p)` names its key.
 
 use crate::keys::ProviderSigner;
 use crate::metrics as m;
 use crate::p2p::{encode_message, GossipMessage};
 use crate::p2p::{P2pHandle, Topic};
 use crate::verifier_node::now_secs;
-use proofmesh_circuits::field::fr_to_le_bytes;
-use proofmesh_proto::{
-    CircuitId, DatasetAnnounce, DatasetRoot, Period, ProofEnvelope, ProviderSignature, SlotId,
-};
+use proofmesh_circuits::field::{fr_from_canonical_le_bytes, fr_to_le_bytes};
+use proofmesh_circuits::merkle::MerkleTree;
+use proofmesh_circuits::slot::SlotTree;
+use proofmesh_proto::{CircuitId, DatasetRoot, Period, ProofEnvelope, ProviderSignature, SlotId};
 use proofmesh_prover::groth16::proof_to_bytes;
-use proofmesh_prover::pipeline::prove_committed;
-use proofmesh_prover::{DatasetCommitment, NoProgress, ProveRequest, Prover, SlotFile};
+use proofmesh_prover::pipeline::prove_held;
+use proofmesh_prover::{NoProgress, ProveRequest, Prover, SlotFile};
 use proofmesh_verifier::duty::{is_proof_required, EntropySource, PeriodClock};
 use proofmesh_verifier::intake::Registry;
 use rand::rngs::OsRng;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,47 +38,95 @@ use tokio_util::sync::CancellationToken;
 /// Why the prover role could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ProverNodeError {
-    /// The dataset root is not a canonical field element (cannot happen for a real commitment).
+    /// An announced root is not a canonical field element (cannot happen for a checked one).
     #[error("dataset root is not canonical")]
     Root,
-    /// The prover crate refused the slot files or keys.
+    /// The prover crate refused a slot file or the keys.
     #[error(transparent)]
     Prover(#[from] proofmesh_prover::ProverError),
-    /// A registry record is not one a verifier would accept for this dataset, or the records
-    /// do not describe the slot files.
+    /// A registry record is not one a verifier would accept.
     #[error("registry: {0}")]
     Registry(String),
+    /// A held slot's dataset has no announcement among the registry records.
+    #[error("prover.hold: slot {slot} of dataset {dataset}: prover.registry has no announcement of the dataset")]
+    NoAnnouncement {
+        /// The dataset.
+        dataset: DatasetRoot,
+        /// The held slot.
+        slot: u16,
+    },
+    /// A held slot is not a slot of its announced dataset.
+    #[error(
+        "prover.hold: slot {slot} of dataset {dataset}: the dataset has K + M = {slots} slots"
+    )]
+    NoSuchSlot {
+        /// The dataset.
+        dataset: DatasetRoot,
+        /// The held slot.
+        slot: u16,
+        /// K + M.
+        slots: u16,
+    },
+    /// A held slot's file is not the slot the owner announced (size or slot root).
+    #[error("prover.hold: {file}: slot {slot} of dataset {dataset}: {why}")]
+    SlotFile {
+        /// The file.
+        file: PathBuf,
+        /// The dataset.
+        dataset: DatasetRoot,
+        /// The held slot.
+        slot: u16,
+        /// What differs from the announcement.
+        why: String,
+    },
+}
+
+/// One slot file a provider holds, as its config lists it.
+pub struct HeldFile {
+    /// The dataset it belongs to.
+    pub dataset: DatasetRoot,
+    /// Its index in the dataset.
+    pub index: u16,
+    /// The slot file.
+    pub file: SlotFile,
 }
 
 /// What a provider proves and how.
 pub struct ProverSetup {
     /// The loaded keys.
     pub prover: Prover,
-    /// All slot files of the dataset, in order.
-    pub slots: Vec<SlotFile>,
+    /// The slot files it holds, of any datasets.
+    pub held: Vec<HeldFile>,
     /// The owner-signed registry records to check and re-publish (file, message): the
-    /// dataset's announcement and slot assignments.
+    /// datasets' announcements and slot assignments.
     pub registry: Vec<(PathBuf, GossipMessage)>,
-    /// Assigned slots deliberately not proven (fault injection: Missing → Lost).
+    /// Held slot indices deliberately not proven (fault injection: Missing → Lost).
     pub withhold: Vec<u16>,
-    /// Assigned slots proven against the wrong entropy (fault injection: Invalid).
+    /// Held slot indices proven against the wrong entropy (fault injection: Invalid).
     pub invalid: Vec<u16>,
     /// The provider's key.
     pub signer: ProviderSigner,
 }
 
+/// A held slot, checked against its announcement.
+struct Held {
+    slot: SlotId,
+    file: SlotFile,
+    tree: Arc<SlotTree>,
+    /// The tree over the dataset's announced slot roots (shared by its held slots).
+    dataset: Arc<MerkleTree>,
+    proof_probability: u32,
+}
+
 /// The running prover role.
 pub struct ProverNode {
     prover: Arc<Prover>,
-    slots: Arc<Vec<SlotFile>>,
-    commitment: Arc<DatasetCommitment>,
-    root: DatasetRoot,
+    held: Vec<Arc<Held>>,
     circuit: CircuitId,
-    /// The dataset's announcement and the assignments of the records (checked).
+    /// The datasets' announcements and the assignments of the records (checked).
     registry: Registry,
     withhold: Vec<u16>,
     invalid: Vec<u16>,
-    proof_probability: u32,
     signer: Arc<ProviderSigner>,
     /// The records' bytes, re-published every period.
     records: Vec<Vec<u8>>,
@@ -84,55 +136,103 @@ pub struct ProverNode {
 }
 
 impl ProverNode {
-    /// Commits to the slot files (streamed, parallel) and checks the registry records against
-    /// the commitment and the owner's key.
+    /// Checks the registry records (owner signatures, slot roots against dataset roots), then
+    /// each held slot against its dataset's announcement: its file's blocks and slot root
+    /// (the slot tree, built streamed and parallel) those announced.
     pub fn new(
         setup: ProverSetup,
         clock: PeriodClock,
         entropy: Box<dyn EntropySource>,
         p2p: P2pHandle,
     ) -> Result<Self, ProverNodeError> {
-        let commitment = proofmesh_prover::commit(&setup.slots)?;
-        let root = DatasetRoot::from_le_bytes(fr_to_le_bytes(&commitment.root()))
-            .ok_or(ProverNodeError::Root)?;
         let signer = setup.signer;
-        let (registry, announce) = check_records(&setup.registry, root, &setup.slots)?;
+        let registry = check_records(&setup.registry)?;
         let me = signer.public();
-        let slots = announce.slots();
-        if let Some(bad) = setup
-            .withhold
-            .iter()
-            .chain(&setup.invalid)
-            .find(|&&i| i >= slots)
-        {
-            return Err(ProverNodeError::Registry(format!(
-                "testing: slot {bad} is beyond K + M = {slots}"
-            )));
-        }
-        let assigned: Vec<u16> = registry
-            .assignments()
-            .filter(|a| a.provider == me)
-            .map(|a| a.slot.index)
-            .collect();
-        if assigned.is_empty() {
-            tracing::warn!(dataset = %root, provider = %hex::encode(me.0), "no slot of the dataset is assigned to this provider: it proves nothing");
+        let mut trees: BTreeMap<DatasetRoot, Arc<MerkleTree>> = BTreeMap::new();
+        let mut held = Vec::with_capacity(setup.held.len());
+        for h in setup.held {
+            let (dataset, slot) = (h.dataset, h.index);
+            let a = registry
+                .dataset(&dataset)
+                .ok_or(ProverNodeError::NoAnnouncement { dataset, slot })?;
+            let bad = |why: String| ProverNodeError::SlotFile {
+                file: h.file.path().to_path_buf(),
+                dataset,
+                slot,
+                why,
+            };
+            let Some(announced) = a.slot_roots.get(usize::from(slot)) else {
+                return Err(ProverNodeError::NoSuchSlot {
+                    dataset,
+                    slot,
+                    slots: a.slots(),
+                });
+            };
+            if h.file.n_blocks() != a.blocks_per_slot {
+                return Err(bad(format!(
+                    "{} blocks, the announcement {} per slot",
+                    h.file.n_blocks(),
+                    a.blocks_per_slot
+                )));
+            }
+            let tree = h.file.slot_tree()?;
+            let got = fr_to_le_bytes(&tree.root());
+            if &got != announced.as_bytes() {
+                return Err(bad(format!(
+                    "the file's slot root {} is not the announced {}",
+                    hex::encode(got),
+                    hex::encode(announced.as_bytes())
+                )));
+            }
+            let dataset_tree = match trees.get(&dataset) {
+                Some(t) => Arc::clone(t),
+                None => {
+                    let roots = a
+                        .slot_roots
+                        .iter()
+                        .map(|r| fr_from_canonical_le_bytes(r.as_bytes()))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or(ProverNodeError::Root)?;
+                    let t = Arc::new(proofmesh_prover::dataset_tree(roots)?);
+                    trees.insert(dataset, Arc::clone(&t));
+                    t
+                }
+            };
+            let id = SlotId {
+                dataset,
+                index: slot,
+            };
+            if !registry
+                .assignments()
+                .any(|s| s.slot == id && s.provider == me)
+            {
+                tracing::warn!(dataset = %dataset, slot, provider = %hex::encode(me.0), "held slot not assigned to this provider: it is not proven");
+            }
+            held.push(Arc::new(Held {
+                slot: id,
+                file: h.file,
+                tree: Arc::new(tree),
+                dataset: dataset_tree,
+                proof_probability: a.proof_probability,
+            }));
         }
         let records = setup
             .registry
             .iter()
             .map(|(_, m)| encode_message(m))
             .collect();
-        tracing::info!(dataset = %root, slots = setup.slots.len(), assigned = ?assigned, withhold = ?setup.withhold, "prover ready");
+        let slots: Vec<String> = held
+            .iter()
+            .map(|h| format!("{}/{}", h.slot.dataset, h.slot.index))
+            .collect();
+        tracing::info!(held = ?slots, withhold = ?setup.withhold, "prover ready");
         Ok(Self {
             circuit: setup.prover.circuit_id(),
             prover: Arc::new(setup.prover),
-            slots: Arc::new(setup.slots),
-            commitment: Arc::new(commitment),
-            root,
+            held,
             registry,
             withhold: setup.withhold,
             invalid: setup.invalid,
-            proof_probability: announce.proof_probability,
             signer: Arc::new(signer),
             records,
             clock,
@@ -141,31 +241,25 @@ impl ProverNode {
         })
     }
 
-    /// The dataset root this provider proves against.
-    pub fn root(&self) -> DatasetRoot {
-        self.root
-    }
-
-    /// The slots the registry records assign to this provider (at any period), as the block
-    /// server serves them: each with its file and the tree already built for the commitment.
+    /// The held slots the registry records assign to this provider (at any period), as the
+    /// block server serves them: each with its file and the tree already built at start.
     pub fn held_slots(&self) -> Vec<crate::blocks::HeldSlot> {
         let me = self.signer.public();
-        let mut held: Vec<u16> = self
-            .registry
-            .assignments()
-            .filter(|a| a.provider == me)
-            .map(|a| a.slot.index)
-            .collect();
-        held.sort_unstable();
-        held.dedup();
-        held.into_iter()
-            .filter_map(|i| {
-                let (file, tree) = (
-                    self.slots.get(usize::from(i))?,
-                    self.commitment.slots.get(usize::from(i))?,
-                );
-                crate::blocks::HeldSlot::new(self.root, i, file.clone(), Arc::new(tree.clone()))
-                    .ok()
+        self.held
+            .iter()
+            .filter(|h| {
+                self.registry
+                    .assignments()
+                    .any(|a| a.slot == h.slot && a.provider == me)
+            })
+            .filter_map(|h| {
+                crate::blocks::HeldSlot::new(
+                    h.slot.dataset,
+                    h.slot.index,
+                    h.file.clone(),
+                    Arc::clone(&h.tree),
+                )
+                .ok()
             })
             .collect()
     }
@@ -203,51 +297,45 @@ impl ProverNode {
             return;
         };
         let me = self.signer.public();
-        let slots = self.slots.len() as u16;
-        let due: Vec<u16> = (0..slots)
-            .filter(|&index| {
-                let slot = SlotId {
-                    dataset: self.root,
-                    index,
-                };
-                self.registry.provider_at(&slot, period) == Some(&me)
-                    && is_proof_required(entropy, &slot, self.proof_probability)
+        let due: Vec<&Arc<Held>> = self
+            .held
+            .iter()
+            .filter(|h| {
+                self.registry.provider_at(&h.slot, period) == Some(&me)
+                    && is_proof_required(entropy, &h.slot, h.proof_probability)
             })
             .collect();
         if due.is_empty() {
             return;
         }
-        let (withheld, todo): (Vec<u16>, Vec<u16>) =
-            due.into_iter().partition(|i| self.withhold.contains(i));
+        let (withheld, todo): (Vec<&Arc<Held>>, Vec<&Arc<Held>>) = due
+            .into_iter()
+            .partition(|h| self.withhold.contains(&h.slot.index));
         if !withheld.is_empty() {
-            tracing::warn!(period = period.0, slots = ?withheld, "withholding proofs (configured)");
+            let slots: Vec<u16> = withheld.iter().map(|h| h.slot.index).collect();
+            tracing::warn!(period = period.0, slots = ?slots, "withholding proofs (configured)");
         }
         let wrong = self.entropy.entropy(period.next()).unwrap_or(entropy);
-        let requests: Vec<ProveRequest> = todo
-            .iter()
-            .map(|&i| ProveRequest {
-                slot_index: u64::from(i),
-                entropy: if self.invalid.contains(&i) {
+        // One proof at a time with every core, each published as soon as it exists: the
+        // first proof leaves after one proving time, not after all of them.
+        for held in todo {
+            let request = ProveRequest {
+                slot_index: u64::from(held.slot.index),
+                entropy: if self.invalid.contains(&held.slot.index) {
                     wrong
                 } else {
                     entropy
                 },
-            })
-            .collect();
-        // One proof at a time with every core, each published as soon as it exists: the
-        // first proof leaves after one proving time, not after all of them.
-        for (index, request) in todo.into_iter().zip(requests) {
-            let (prover, slots, commitment) = (
-                Arc::clone(&self.prover),
-                Arc::clone(&self.slots),
-                Arc::clone(&self.commitment),
-            );
+            };
+            let (prover, held) = (Arc::clone(&self.prover), Arc::clone(held));
             let started = Instant::now();
+            let slot = held.slot;
             let joined = tokio::task::spawn_blocking(move || {
-                prove_committed(
+                prove_held(
                     &prover,
-                    &slots,
-                    &commitment,
+                    &held.file,
+                    &held.tree,
+                    &held.dataset,
                     &request,
                     &NoProgress,
                     &mut OsRng,
@@ -267,10 +355,7 @@ impl ProverNode {
             };
             metrics::histogram!(m::PROVE_SECONDS).record(started.elapsed().as_secs_f64());
             let mut envelope = ProofEnvelope {
-                slot: SlotId {
-                    dataset: self.root,
-                    index,
-                },
+                slot,
                 period,
                 circuit_id: self.circuit,
                 proof_system: proofmesh_proto::ProofSystem::GROTH16_BN254,
@@ -279,7 +364,7 @@ impl ProverNode {
                 signature: ProviderSignature([0; 64]),
             };
             envelope.signature = self.signer.sign(&envelope.signing_bytes());
-            tracing::info!(period = period.0, slot = index, "proof published");
+            tracing::info!(period = period.0, dataset = %slot.dataset, slot = slot.index, "proof published");
             metrics::counter!(m::PROOFS_PUBLISHED).increment(1);
             self.publish(
                 Topic::Proofs,
@@ -296,64 +381,26 @@ impl ProverNode {
     }
 }
 
-/// The registry the records make, checked as a verifier checks gossip, and the dataset's
-/// announcement: exactly one announcement, of the dataset the slot files commit to (its
-/// blocks per slot those of the files), every assignment owner-signed and of that dataset.
-fn check_records(
-    records: &[(PathBuf, GossipMessage)],
-    root: DatasetRoot,
-    slots: &[SlotFile],
-) -> Result<(Registry, DatasetAnnounce), ProverNodeError> {
+/// The registry the records make, checked as a verifier checks gossip: at least one
+/// announcement (each owner-signed, its slot roots hashing to its root; a copy of one is
+/// harmless), every assignment owner-signed and of an announced dataset.
+fn check_records(records: &[(PathBuf, GossipMessage)]) -> Result<Registry, ProverNodeError> {
     let bad = |path: &PathBuf, why: String| {
         ProverNodeError::Registry(format!("{}: {why}", path.display()))
     };
-    let announcements: Vec<_> = records
-        .iter()
-        .filter_map(|(path, m)| match m {
-            GossipMessage::Announce(a) => Some((path, a)),
-            _ => None,
-        })
-        .collect();
-    let [(path, a)] = announcements[..] else {
-        return Err(ProverNodeError::Registry(format!(
-            "prover.registry lists {} dataset announcements, it needs exactly one",
-            announcements.len()
-        )));
-    };
-    if a.root != root {
-        return Err(bad(
-            path,
-            format!(
-                "announces dataset {}, the slot files commit to {root}",
-                a.root
-            ),
-        ));
-    }
-    if usize::from(a.slots()) != slots.len() {
-        return Err(bad(
-            path,
-            format!(
-                "K + M = {}, prover.slot_files lists {}",
-                a.slots(),
-                slots.len()
-            ),
-        ));
-    }
-    if let Some(s) = slots.iter().find(|s| s.n_blocks() != a.blocks_per_slot) {
-        return Err(bad(
-            path,
-            format!(
-                "{} blocks per slot, {} has {}",
-                a.blocks_per_slot,
-                s.path().display(),
-                s.n_blocks()
-            ),
-        ));
-    }
     let mut registry = Registry::new();
-    registry
-        .announce(a.clone())
-        .map_err(|e| bad(path, e.to_string()))?;
+    for (path, m) in records {
+        if let GossipMessage::Announce(a) = m {
+            registry
+                .announce(a.clone())
+                .map_err(|e| bad(path, e.to_string()))?;
+        }
+    }
+    if registry.datasets().next().is_none() {
+        return Err(ProverNodeError::Registry(
+            "prover.registry lists no dataset announcement".into(),
+        ));
+    }
     for (path, m) in records {
         if let GossipMessage::Assign(s) = m {
             match registry.assign(s.clone()) {
@@ -363,7 +410,7 @@ fn check_records(
             }
         }
     }
-    Ok((registry, a.clone()))
+    Ok(registry)
 }
 
 fn fail(reason: &'static str, why: &str) {

@@ -62,7 +62,7 @@ fn provers(dir: &Path, ds: &Path, metrics: &[String]) -> Vec<PathBuf> {
     let owner_key = dir.join("owner.key");
     write_secret(&owner_key, &[1; 32]).unwrap();
     let announce = dir.join("announce.record");
-    ok(&[
+    let root = ok(&[
         "owner",
         "announce",
         "--owner-key",
@@ -73,6 +73,7 @@ fn provers(dir: &Path, ds: &Path, metrics: &[String]) -> Vec<PathBuf> {
         s(&announce),
         s(ds),
     ]);
+    let root = root.trim();
     let files: Vec<String> = (0..K + M)
         .map(|i| s(&ds.join(format!("slot_{i}.bin"))).to_owned())
         .collect();
@@ -102,13 +103,14 @@ fn provers(dir: &Path, ds: &Path, metrics: &[String]) -> Vec<PathBuf> {
             s(&record),
         ]);
         let text = format!(
-            "role = \"prover\"\ndata_dir = \"data\"\nmetrics_addr = {:?}\n\n[p2p]\nidentity_key = \"node.key\"\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\n\n[network]\ngenesis = 0\nperiod_secs = 60\ntimeout_secs = 30\nentropy = \"dev\"\nentropy_seed = \"blocks\"\nverifying_keys = [{:?}]\nverifier_set = {:?}\n\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = {files:?}\nregistry = [{:?}, {:?}]\n",
+            "role = \"prover\"\ndata_dir = \"data\"\nmetrics_addr = {:?}\n\n[p2p]\nidentity_key = \"node.key\"\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\n\n[network]\ngenesis = 0\nperiod_secs = 60\ntimeout_secs = 30\nentropy = \"dev\"\nentropy_seed = \"blocks\"\nverifying_keys = [{:?}]\nverifier_set = {:?}\n\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nregistry = [{:?}, {:?}]\n\n[[prover.hold]]\ndataset = {root:?}\nslot = {j}\nfile = {:?}\n",
             metrics,
             s(&keys.join("verifying.key")),
             s(&set),
             s(&keys.join("proving.key")),
             s(&announce),
             s(&record),
+            files[j],
         );
         let path = node.join("node.toml");
         std::fs::write(&path, text).unwrap();

@@ -103,14 +103,14 @@ fn prover_config(
     genesis: u64,
     bootstrap: &[String],
 ) -> PathBuf {
-    let files: Vec<&str> = layout.slot_files.iter().map(|p| s(p)).collect();
     let records = layout.prover_records(0);
     let records: Vec<&str> = records.iter().map(|p| s(p)).collect();
     let text = format!(
-        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = {files:?}\nregistry = {records:?}\n",
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nregistry = {records:?}\n{}",
         p2p(&[], bootstrap),
         network(layout, opts, genesis),
         s(&layout.dir.join("keys").join("proving.key")),
+        layout.prover_hold(0),
     );
     let path = layout.provers[0].join("node.toml");
     std::fs::write(&path, text).unwrap();

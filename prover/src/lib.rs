@@ -14,10 +14,13 @@ pub mod pipeline;
 pub mod progress;
 pub mod slot_file;
 
-pub use dataset::{circuit_input, commit, commit_with_progress, DatasetCommitment};
+pub use dataset::{
+    circuit_input, circuit_input_for_slot, commit, commit_with_progress, dataset_tree,
+    DatasetCommitment,
+};
 pub use error::{KeyError, ProverError};
 pub use groth16::{setup, Prover};
-pub use pipeline::{prove_slot, prove_slots, ProveRequest, SlotProof};
+pub use pipeline::{prove_held, prove_slot, prove_slots, ProveRequest, SlotProof};
 pub use progress::{NoProgress, Progress, Stage};
 pub use slot_file::SlotFile;
 

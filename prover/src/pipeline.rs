@@ -7,7 +7,9 @@
 //! pool's thread count, so the cores are shared, never oversubscribed, and at most
 //! `parallel` witnesses are in memory at once.
 
-use crate::dataset::{circuit_input, commit_with_progress, DatasetCommitment};
+use crate::dataset::{
+    circuit_input, circuit_input_for_slot, commit_with_progress, DatasetCommitment,
+};
 use crate::error::ProverError;
 use crate::groth16::Prover;
 use crate::progress::{NoProgress, Progress, Stage};
@@ -16,6 +18,8 @@ use crate::CryptoRngDyn;
 use ark_bn254::{Bn254, Fr};
 use ark_groth16::Proof;
 use proofmesh_circuits::field::fr_to_decimal;
+use proofmesh_circuits::merkle::MerkleTree;
+use proofmesh_circuits::slot::SlotTree;
 use rand::rngs::OsRng;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -78,6 +82,34 @@ pub fn prove_committed(
         prover.params(),
         slots,
         commitment,
+        request.slot_index,
+        request.entropy,
+    )?;
+    let proof = prover.prove_with_progress(&input, progress, rng)?;
+    Ok(SlotProof {
+        proof,
+        public_inputs: input.public_inputs(),
+    })
+}
+
+/// Proves one slot a provider holds from its file and tree alone, `dataset` the tree over the
+/// dataset's announced slot roots ([`crate::dataset::dataset_tree`]): the other slots' files
+/// are not needed.
+pub fn prove_held(
+    prover: &Prover,
+    file: &SlotFile,
+    tree: &SlotTree,
+    dataset: &MerkleTree,
+    request: &ProveRequest,
+    progress: &dyn Progress,
+    rng: &mut dyn CryptoRngDyn,
+) -> Result<SlotProof, ProverError> {
+    progress.stage(Stage::Input);
+    let input = circuit_input_for_slot(
+        prover.params(),
+        file,
+        tree,
+        dataset,
         request.slot_index,
         request.entropy,
     )?;

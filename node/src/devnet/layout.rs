@@ -30,8 +30,10 @@ pub struct Layout {
     pub verifiers: Vec<PathBuf>,
     /// Prover node directories.
     pub provers: Vec<PathBuf>,
-    /// Slots each prover holds.
+    /// Slots each prover holds (its config lists only their files).
     pub holdings: Vec<Vec<u16>>,
+    /// The dataset root.
+    pub root: proofmesh_proto::DatasetRoot,
     /// The provers' public keys (hex), by prover.
     pub prover_keys: Vec<String>,
     /// The dataset owner's key file (`keys/owner.key`): it signed the registry records.
@@ -54,6 +56,21 @@ impl Layout {
                     .iter()
                     .map(|&s| self.assignments[usize::from(s)].clone()),
             )
+            .collect()
+    }
+
+    /// The `[[prover.hold]]` tables of prover `j`: the dataset root, index and file of each
+    /// slot it holds, and no other slot's file.
+    pub fn prover_hold(&self, j: usize) -> String {
+        self.holdings[j]
+            .iter()
+            .map(|&s| {
+                format!(
+                    "[[prover.hold]]\ndataset = \"{}\"\nslot = {s}\nfile = {:?}\n",
+                    self.root,
+                    self.slot_files[usize::from(s)].display().to_string()
+                )
+            })
             .collect()
     }
 }
@@ -128,7 +145,8 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
         prover_keys.push(ProviderSigner::from_secret(&secret).public());
         provers.push(node);
     }
-    let (announcement, assignments) = registry(&dir, opts, &slot_files, &holdings, &prover_keys)?;
+    let (root, announcement, assignments) =
+        registry(&dir, opts, &slot_files, &holdings, &prover_keys)?;
     Ok(Layout {
         owner_key: keys.join("owner.key"),
         dir,
@@ -136,6 +154,7 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
         verifiers,
         provers,
         holdings,
+        root,
         prover_keys: prover_keys.iter().map(|k| hex::encode(k.0)).collect(),
         announcement,
         assignments,
@@ -151,7 +170,7 @@ fn registry(
     slot_files: &[PathBuf],
     holdings: &[Vec<u16>],
     providers: &[proofmesh_proto::ProviderKey],
-) -> Result<(PathBuf, Vec<PathBuf>), DevnetError> {
+) -> Result<(proofmesh_proto::DatasetRoot, PathBuf, Vec<PathBuf>), DevnetError> {
     let secret = random_secret();
     write_secret(&dir.join("keys").join("owner.key"), &secret)?;
     let signer = ProviderSigner::from_secret(&secret);
@@ -189,7 +208,7 @@ fn registry(
         write(&path, GossipMessage::Assign(s))?;
         assignments.push(path);
     }
-    Ok((announcement, assignments))
+    Ok((announce.root, announcement, assignments))
 }
 
 fn random_secret() -> [u8; 32] {
@@ -258,12 +277,12 @@ pub(super) fn prover_config(
             .join(", ")
     };
     let text = format!(
-        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nslot_files = [{}]\nregistry = [{}]\n\n[testing]\nwithhold = {:?}\n",
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nregistry = [{}]\n{}\n[testing]\nwithhold = {:?}\n",
         common(addrs),
         network(layout, opts, genesis),
         layout.dir.join("keys").join("proving.key").display().to_string(),
-        list(&layout.slot_files),
         list(&layout.prover_records(j)),
+        layout.prover_hold(j),
         withhold,
     );
     write(node, &text)

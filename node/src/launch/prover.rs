@@ -1,4 +1,4 @@
-//! The prover launcher: loads the proving key and the slot files (off the async workers) and
+//! The prover launcher: loads the proving key and the held slot files (off the async workers) and
 //! the owner-signed registry records, optionally moves the MSMs to a GPU, and spawns the
 //! prover role and the block server for the slots assigned to it; gossip that reaches a
 //! prover is drained with Ignore.
@@ -6,7 +6,7 @@
 use super::NodeContext;
 use crate::keys::ProviderSigner;
 use crate::p2p::{Inbound, P2pHandle, P2pInbound};
-use crate::prover_node::{ProverNode, ProverSetup};
+use crate::prover_node::{HeldFile, ProverNode, ProverSetup};
 use crate::run::NodeError;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -19,15 +19,24 @@ pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(),
         .as_ref()
         .ok_or_else(|| NodeError::Setup("role = \"prover\" needs [prover]".into()))?;
     let vk = p.proving_key.with_file_name("verifying.key");
-    let (proving_key, slot_files) = (p.proving_key.clone(), p.slot_files.clone());
+    let (proving_key, hold) = (p.proving_key.clone(), p.hold.clone());
     let loaded = tokio::task::spawn_blocking(move || {
         let prover = proofmesh_prover::groth16::load_prover(&proving_key, &vk, None)?;
-        let slots = proofmesh_prover::dataset::open_slots(&slot_files)?;
-        Ok::<_, proofmesh_prover::ProverError>((prover, slots))
+        let held = hold
+            .iter()
+            .map(|h| {
+                Ok(HeldFile {
+                    dataset: h.dataset,
+                    index: h.slot,
+                    file: proofmesh_prover::SlotFile::open(&h.file)?,
+                })
+            })
+            .collect::<Result<Vec<_>, proofmesh_prover::ProverError>>()?;
+        Ok::<_, proofmesh_prover::ProverError>((prover, held))
     })
     .await
     .map_err(|e| NodeError::Setup(format!("loading the prover: {e}")))?;
-    let (prover, slots) = loaded.map_err(crate::prover_node::ProverNodeError::from)?;
+    let (prover, held) = loaded.map_err(crate::prover_node::ProverNodeError::from)?;
     let registry = p
         .registry
         .iter()
@@ -42,7 +51,7 @@ pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(),
     };
     let setup = ProverSetup {
         prover,
-        slots,
+        held,
         registry,
         withhold: ctx.testing.withhold.clone(),
         invalid: ctx.testing.invalid.clone(),
