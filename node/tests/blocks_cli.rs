@@ -222,8 +222,13 @@ fn dataset_get_gets_the_original_from_real_provers_with_m_down_and_exits_2_with_
 
     // One more down: one slot left of the K = 2 needed: exit 2, every slot named.
     nodes[1].stop();
+    // (The root as nodes log it this time: 64 hex digits of its little-endian bytes.)
+    let hex_root = proofmesh_node::config::parse_dataset_root(&root)
+        .unwrap()
+        .to_string();
+    assert_eq!(hex_root.len(), 64);
     let out2 = dir.join("got2.bin");
-    let o = get(&root, &out2, &ds, &addrs);
+    let o = get(&hex_root, &out2, &ds, &addrs);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     let e = stderr(&o);
     assert!(

@@ -4,11 +4,10 @@
 
 use crate::output;
 use anyhow::{bail, Context};
-use proofmesh_circuits::field::{fr_from_decimal, fr_to_le_bytes};
 use proofmesh_erasure::{Manifest, MANIFEST_FILE};
 use proofmesh_node::blocks::{get_dataset, FetchOptions, Provider};
+use proofmesh_node::config::parse_dataset_root;
 use proofmesh_node::p2p::{self, P2pConfig};
-use proofmesh_proto::DatasetRoot;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -53,21 +52,6 @@ pub(crate) struct GetArgs {
     in_flight: usize,
 }
 
-/// A dataset root as the operator gives it (see [`GetArgs::root`]): 64 characters with a hex
-/// letter are the little-endian bytes, anything else is decimal (a 64-digit decimal root and
-/// an all-digit hex one are both ~10⁻¹³ likely; the manifest check catches either mix-up).
-fn parse_root(s: &str) -> anyhow::Result<DatasetRoot> {
-    let s = s.trim();
-    if s.len() == 64 && s.bytes().any(|b| b.is_ascii_alphabetic()) {
-        let mut b = [0u8; 32];
-        hex::decode_to_slice(s, &mut b).with_context(|| format!("{s:?} is not hex"))?;
-        return DatasetRoot::from_le_bytes(b)
-            .with_context(|| format!("{s} is not a canonical dataset root"));
-    }
-    let x = fr_from_decimal(s).with_context(|| format!("dataset root {s:?}"))?;
-    DatasetRoot::from_le_bytes(fr_to_le_bytes(&x)).context("dataset root is not canonical")
-}
-
 fn manifest_dir(path: &Path) -> PathBuf {
     if path.file_name().is_some_and(|n| n == MANIFEST_FILE) {
         path.parent()
@@ -78,7 +62,7 @@ fn manifest_dir(path: &Path) -> PathBuf {
 }
 
 pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
-    let root = parse_root(&a.root)?;
+    let root = parse_dataset_root(&a.root).map_err(anyhow::Error::msg)?;
     let dir = manifest_dir(&a.manifest);
     let (manifest, _) = Manifest::load(&dir)
         .with_context(|| format!("cannot read the manifest in {}", dir.display()))?;
