@@ -85,12 +85,7 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
     let dir = opts.dir.clone();
     let slots = usize::from(opts.data_slots + opts.parity_slots);
     std::fs::create_dir_all(dir.join("dataset")).map_err(io(&dir))?;
-    let mut slot_files = Vec::new();
-    for i in 0..slots {
-        let path = dir.join("dataset").join(format!("slot-{i}.bin"));
-        std::fs::write(&path, slot_bytes(opts.seed, i, opts.blocks_per_slot)).map_err(io(&path))?;
-        slot_files.push(path);
-    }
+    let slot_files = dataset(opts, &dir, slots)?;
     let keys = dir.join("keys");
     std::fs::create_dir_all(&keys).map_err(io(&keys))?;
     // The slot tree pads to a power of two of blocks, as Codex pads it.
@@ -215,6 +210,42 @@ fn random_secret() -> [u8; 32] {
     let mut s = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut s);
     s
+}
+
+/// The demo dataset's slot files. With Codex's erasure-coding limits (K >= 2, 1 <= M <= K) it
+/// is what a community would make: a demo file of exactly K·blocks 64 KiB blocks, encoded by
+/// `proofmesh dataset encode`'s code into `DIR/dataset/slot_<i>.bin` and `manifest.json`, so
+/// any K slots rebuild it (`proofmesh dataset decode --out FILE DIR/dataset`). Outside them
+/// (a one-slot or parity-free test mesh) the slots are independent pseudo-random files.
+fn dataset(opts: &DevnetOptions, dir: &Path, slots: usize) -> Result<Vec<PathBuf>, DevnetError> {
+    let (k, m) = (usize::from(opts.data_slots), usize::from(opts.parity_slots));
+    let out = dir.join("dataset");
+    if proofmesh_erasure::check_params(k, m).is_err() {
+        let mut files = Vec::new();
+        for i in 0..slots {
+            let path = out.join(format!("slot_{i}.bin"));
+            std::fs::write(&path, slot_bytes(opts.seed, i, opts.blocks_per_slot))
+                .map_err(io(&path))?;
+            files.push(path);
+        }
+        return Ok(files);
+    }
+    let demo = dir.join("demo.bin");
+    let bytes: Vec<u8> = (0..k)
+        .flat_map(|i| slot_bytes(opts.seed, i, opts.blocks_per_slot))
+        .collect();
+    std::fs::write(&demo, bytes).map_err(io(&demo))?;
+    let manifest = proofmesh_erasure::encode_file(&demo, k, m, &out)
+        .map_err(|e| DevnetError::Io(format!("encoding the demo dataset: {e}")))?;
+    if manifest.blocks_per_slot != opts.blocks_per_slot as u64 {
+        return Err(DevnetError::Io(format!(
+            "the demo dataset has {} blocks per slot, not {}",
+            manifest.blocks_per_slot, opts.blocks_per_slot
+        )));
+    }
+    Ok((0..slots)
+        .map(|i| out.join(proofmesh_erasure::slot_file_name(i)))
+        .collect())
 }
 
 /// Deterministic pseudo-random slot content (the same seed gives the same dataset root).
