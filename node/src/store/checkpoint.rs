@@ -4,10 +4,10 @@
 //! checkpoint is a [`StoreError::Corrupt`], never a wrong view.
 
 use proofmesh_proto::{ContentId, DatasetRoot, Period, Verdict};
-use proofmesh_verifier::health::{DatasetCheckpoint, SlotHealth, SlotHealthParts, SlotState};
+use proofmesh_verifier::health::{DatasetCheckpoint, SlotHealth, SlotHealthParts};
 use prost::Message;
 
-use super::codec::{Cf, VALUE_VERSION};
+use super::codec::{body, slot_state_code, slot_state_of, versioned, Cf};
 use super::error::StoreError;
 
 /// Tag of the health checkpoint keys in `meta` (`[h] ‖ root`).
@@ -57,13 +57,7 @@ struct StoredSlot {
 
 fn stored_slot(s: &SlotHealth) -> StoredSlot {
     let p = s.parts();
-    let (state, missed) = match p.state {
-        SlotState::Healthy => (0, 0),
-        SlotState::Missed(n) => (1, n),
-        SlotState::Invalid => (2, 0),
-        SlotState::Lost => (3, 0),
-        SlotState::Repairing => (4, 0),
-    };
+    let (state, missed) = slot_state_code(p.state);
     let latest_verdict = match p.latest.map(|(_, v)| v) {
         None | Some(Verdict::Valid) => 0,
         Some(Verdict::Invalid) => 1,
@@ -82,14 +76,7 @@ fn stored_slot(s: &SlotHealth) -> StoredSlot {
 }
 
 fn slot_back(s: StoredSlot) -> Result<SlotHealth, String> {
-    let state = match (s.state, s.missed) {
-        (0, _) => SlotState::Healthy,
-        (1, n) => SlotState::Missed(n),
-        (2, _) => SlotState::Invalid,
-        (3, _) => SlotState::Lost,
-        (4, _) => SlotState::Repairing,
-        (other, _) => return Err(format!("unknown slot state {other}")),
-    };
+    let state = slot_state_of(s.state, s.missed)?;
     let verdict = match s.latest_verdict {
         0 => Verdict::Valid,
         1 => Verdict::Invalid,
@@ -120,10 +107,7 @@ pub(super) fn encode(c: &DatasetCheckpoint) -> Vec<u8> {
         parity_slots: u32::from(c.parity_slots),
         slots: c.slots.iter().map(stored_slot).collect(),
     };
-    let mut value = Vec::with_capacity(1 + stored.encoded_len());
-    value.push(VALUE_VERSION);
-    value.extend_from_slice(&stored.encode_to_vec());
-    value
+    versioned(stored.encode_to_vec())
 }
 
 /// A stored checkpoint back, checked slot by slot.
@@ -134,11 +118,7 @@ pub(super) fn decode(key: &[u8], value: &[u8]) -> Result<DatasetCheckpoint, Stor
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .and_then(DatasetRoot::from_le_bytes)
         .ok_or_else(|| corrupt("checkpoint key is not a dataset root".into()))?;
-    let body = match value.split_first() {
-        Some((&VALUE_VERSION, body)) => body,
-        Some((v, _)) => return Err(corrupt(format!("unknown value encoding version {v}"))),
-        None => return Err(corrupt("empty value".into())),
-    };
+    let body = body(Cf::Meta, key, value)?;
     let stored = StoredCheckpoint::decode(body).map_err(|e| corrupt(e.to_string()))?;
     let narrow = |n: u32| u16::try_from(n).map_err(|_| corrupt(format!("{n} slots")));
     Ok(DatasetCheckpoint {
@@ -157,6 +137,7 @@ pub(super) fn decode(key: &[u8], value: &[u8]) -> Result<DatasetCheckpoint, Stor
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use super::super::codec::VALUE_VERSION;
     use super::*;
     use proofmesh_proto::SlotId;
     use proofmesh_verifier::health::HealthConfig;

@@ -180,11 +180,7 @@ pub(super) fn decode_u64(cf: Cf, key: &[u8], bytes: &[u8]) -> Result<u64, StoreE
 
 /// The stored form of a domain message.
 pub(super) fn encode<M: WireMessage>(message: &M) -> Vec<u8> {
-    let body = message.encode();
-    let mut value = Vec::with_capacity(1 + body.len());
-    value.push(VALUE_VERSION);
-    value.extend_from_slice(&body);
-    value
+    versioned(message.encode())
 }
 
 /// A stored domain message back, validated.
@@ -193,8 +189,44 @@ pub(super) fn decode<M: WireMessage>(cf: Cf, key: &[u8], value: &[u8]) -> Result
     M::decode(body).map_err(|e| StoreError::corrupt(cf.name(), key, e.to_string()))
 }
 
+/// `VALUE_VERSION` followed by `body`: the stored form of every value.
+pub(super) fn versioned(body: Vec<u8>) -> Vec<u8> {
+    let mut value = Vec::with_capacity(1 + body.len());
+    value.push(VALUE_VERSION);
+    value.extend_from_slice(&body);
+    value
+}
+
+/// A slot state as its stored code and `n` of `Missed(n)` (the health log and checkpoints).
+pub(super) fn slot_state_code(s: proofmesh_verifier::health::SlotState) -> (u32, u32) {
+    use proofmesh_verifier::health::SlotState;
+    match s {
+        SlotState::Healthy => (0, 0),
+        SlotState::Missed(n) => (1, n),
+        SlotState::Invalid => (2, 0),
+        SlotState::Lost => (3, 0),
+        SlotState::Repairing => (4, 0),
+    }
+}
+
+/// [`slot_state_code`] back.
+pub(super) fn slot_state_of(
+    code: u32,
+    n: u32,
+) -> Result<proofmesh_verifier::health::SlotState, String> {
+    use proofmesh_verifier::health::SlotState;
+    Ok(match code {
+        0 => SlotState::Healthy,
+        1 => SlotState::Missed(n),
+        2 => SlotState::Invalid,
+        3 => SlotState::Lost,
+        4 => SlotState::Repairing,
+        other => return Err(format!("unknown slot state {other}")),
+    })
+}
+
 /// The bytes after a known encoding version.
-fn body<'v>(cf: Cf, key: &[u8], value: &'v [u8]) -> Result<&'v [u8], StoreError> {
+pub(super) fn body<'v>(cf: Cf, key: &[u8], value: &'v [u8]) -> Result<&'v [u8], StoreError> {
     match value.split_first() {
         Some((&VALUE_VERSION, body)) => Ok(body),
         Some((v, _)) => Err(StoreError::corrupt(

@@ -4,11 +4,11 @@
 
 use proofmesh_proto::{ContentId, DatasetRoot, Period, SlotId};
 use proofmesh_verifier::engine::HealthChange;
-use proofmesh_verifier::health::{DatasetStatus, SlotState};
+use proofmesh_verifier::health::DatasetStatus;
 use proofmesh_verifier::HealthEffect;
 use prost::Message;
 
-use super::codec::{Cf, VALUE_VERSION};
+use super::codec::{body, slot_state_code, slot_state_of, versioned, Cf};
 use super::error::StoreError;
 
 #[derive(Clone, PartialEq, Message)]
@@ -38,27 +38,6 @@ struct StoredChange {
     /// Surviving slots (unrecoverable).
     #[prost(uint32, tag = "10")]
     surviving: u32,
-}
-
-fn state_code(s: SlotState) -> (u32, u32) {
-    match s {
-        SlotState::Healthy => (0, 0),
-        SlotState::Missed(n) => (1, n),
-        SlotState::Invalid => (2, 0),
-        SlotState::Lost => (3, 0),
-        SlotState::Repairing => (4, 0),
-    }
-}
-
-fn state_back(code: u32, n: u32) -> Result<SlotState, String> {
-    Ok(match code {
-        0 => SlotState::Healthy,
-        1 => SlotState::Missed(n),
-        2 => SlotState::Invalid,
-        3 => SlotState::Lost,
-        4 => SlotState::Repairing,
-        other => return Err(format!("unknown slot state {other}")),
-    })
 }
 
 fn status_code(s: DatasetStatus) -> u32 {
@@ -99,8 +78,8 @@ pub(super) fn encode(change: &HealthChange) -> Option<Vec<u8>> {
             s.kind = 2;
             s.slot_index = slot.index.into();
             s.period = period.0;
-            (s.from, s.from_missed) = state_code(*from);
-            (s.to, s.to_missed) = state_code(*to);
+            (s.from, s.from_missed) = slot_state_code(*from);
+            (s.to, s.to_missed) = slot_state_code(*to);
             s.ids = evidence.iter().map(|id| id.0.to_vec()).collect();
             &slot.dataset
         }
@@ -140,21 +119,14 @@ pub(super) fn encode(change: &HealthChange) -> Option<Vec<u8>> {
         HealthEffect::Ignored(_) => return None,
     };
     s.dataset = dataset.as_bytes().to_vec();
-    let mut value = Vec::with_capacity(1 + s.encoded_len());
-    value.push(VALUE_VERSION);
-    value.extend_from_slice(&s.encode_to_vec());
-    Some(value)
+    Some(versioned(s.encode_to_vec()))
 }
 
 /// A stored change back (its key is its sequence), checked field by field.
 pub(super) fn decode(key: &[u8], value: &[u8]) -> Result<HealthChange, StoreError> {
     let corrupt = |why: String| StoreError::corrupt(Cf::Health.name(), key, why);
     let sequence = super::codec::decode_u64(Cf::Health, key, key)?;
-    let body = match value.split_first() {
-        Some((&VALUE_VERSION, body)) => body,
-        Some((v, _)) => return Err(corrupt(format!("unknown value encoding version {v}"))),
-        None => return Err(corrupt("empty value".into())),
-    };
+    let body = body(Cf::Health, key, value)?;
     let s = StoredChange::decode(body).map_err(|e| corrupt(e.to_string()))?;
     effect_of(s)
         .map(|effect| HealthChange { sequence, effect })
@@ -182,8 +154,8 @@ fn effect_of(s: StoredChange) -> Result<HealthEffect, String> {
         },
         2 => HealthEffect::SlotChanged {
             slot,
-            from: state_back(s.from, s.from_missed)?,
-            to: state_back(s.to, s.to_missed)?,
+            from: slot_state_of(s.from, s.from_missed)?,
+            to: slot_state_of(s.to, s.to_missed)?,
             period,
             evidence: ids,
         },
@@ -213,8 +185,9 @@ fn effect_of(s: StoredChange) -> Result<HealthEffect, String> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use super::super::codec::VALUE_VERSION;
     use super::*;
-    use proofmesh_verifier::health::IgnoreReason;
+    use proofmesh_verifier::health::{IgnoreReason, SlotState};
 
     fn root() -> DatasetRoot {
         DatasetRoot::from_le_bytes([3; 32]).unwrap()
