@@ -20,48 +20,14 @@ const POLL: Duration = Duration::from_millis(200);
 const HELD: u16 = 1;
 
 fn options(dir: &Path) -> DevnetOptions {
-    DevnetOptions {
-        dir: dir.to_path_buf(),
-        binary: PathBuf::from(env!("CARGO_BIN_EXE_proofmesh")),
-        verifiers: 1,
-        // One prover per slot: prover j holds slot j only.
-        provers: 3,
-        data_slots: 2,
-        parity_slots: 1,
-        blocks_per_slot: 2,
-        samples: 2,
-        period_secs: PERIOD_SECS,
-        timeout_secs: TIMEOUT_SECS,
-        proof_probability: 1,
-        kill_slot: None,
-        invalid_slot: None,
-        crash_verifier: None,
-        periods: None,
-        seed: 13,
-        grpc_port: 0,
-    }
-}
-
-fn network(layout: &Layout, opts: &DevnetOptions, genesis: u64) -> String {
-    format!(
-        "\n[network]\ngenesis = {genesis}\nperiod_secs = {PERIOD_SECS}\ntimeout_secs = {TIMEOUT_SECS}\nentropy = \"dev\"\nentropy_seed = {:?}\nverifying_keys = [{:?}]\nverifier_set = {:?}\nmiss_budget = 2\n",
-        opts.entropy_seed(),
-        s(&layout.dir.join("keys").join("verifying.key")),
-        s(&layout.dir.join("verifiers.toml")),
-    )
-}
-
-fn p2p_section(bootstrap: &[String]) -> String {
-    format!(
-        "\n[p2p]\nidentity_key = \"node.key\"\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\nbootstrap = {bootstrap:?}\n"
-    )
+    mesh_options(dir, 1, 3, PERIOD_SECS, TIMEOUT_SECS, 13)
 }
 
 fn verifier_config(layout: &Layout, opts: &DevnetOptions, genesis: u64) -> PathBuf {
     let text = format!(
         "role = \"verifier\"\ndata_dir = \"data\"\ngrpc_addr = \"127.0.0.1:0\"\n{}{}\n[verifier]\nbls_key = \"verifier.key\"\nbatch_size = 64\nbatch_delay_ms = 100\n",
-        p2p_section(&[]),
-        network(layout, opts, genesis),
+        p2p_section(&["/ip4/127.0.0.1/tcp/0"], &[]),
+        network_section(layout, opts, genesis),
     );
     let path = layout.verifiers[0].join("node.toml");
     std::fs::write(&path, text).unwrap();
@@ -80,8 +46,8 @@ fn prover_config(
     let records: Vec<&str> = records.iter().map(|p| s(p)).collect();
     let text = format!(
         "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nregistry = {records:?}\n{hold}",
-        p2p_section(&[v.to_owned()]),
-        network(layout, opts, genesis),
+        p2p_section(&["/ip4/127.0.0.1/tcp/0"], &[v.to_owned()]),
+        network_section(layout, opts, genesis),
         s(&layout.dir.join("keys").join("proving.key")),
     );
     let path = layout.provers[usize::from(HELD)].join("node.toml");

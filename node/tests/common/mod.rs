@@ -480,3 +480,60 @@ pub(crate) fn batch(tag: u8, period: u64) -> AttestationBatch {
         signature: BlsSignature([8; 96]),
     }
 }
+
+// --------------------------------------------------------------- small real meshes
+
+/// A small devnet layout for a real-process mesh test: K = 2, M = 1, two-block slots, two
+/// samples, every slot proving every period, no fault injection; the test writes its own node
+/// configs from it ([`network_section`], [`p2p_section`]).
+pub(crate) fn mesh_options(
+    dir: &Path,
+    verifiers: usize,
+    provers: usize,
+    period_secs: u64,
+    timeout_secs: u64,
+    seed: u64,
+) -> proofmesh_node::devnet::DevnetOptions {
+    proofmesh_node::devnet::DevnetOptions {
+        dir: dir.to_path_buf(),
+        binary: PathBuf::from(env!("CARGO_BIN_EXE_proofmesh")),
+        verifiers,
+        provers,
+        data_slots: 2,
+        parity_slots: 1,
+        blocks_per_slot: 2,
+        samples: 2,
+        period_secs,
+        timeout_secs,
+        proof_probability: 1,
+        kill_slot: None,
+        invalid_slot: None,
+        crash_verifier: None,
+        periods: None,
+        seed,
+        grpc_port: 0,
+    }
+}
+
+/// The `[network]` section of a node config for the mesh of `opts` / `layout`.
+pub(crate) fn network_section(
+    layout: &proofmesh_node::devnet::Layout,
+    opts: &proofmesh_node::devnet::DevnetOptions,
+    genesis: u64,
+) -> String {
+    format!(
+        "\n[network]\ngenesis = {genesis}\nperiod_secs = {}\ntimeout_secs = {}\nentropy = \"dev\"\nentropy_seed = {:?}\nverifying_keys = [{:?}]\nverifier_set = {:?}\nmiss_budget = 2\n",
+        opts.period_secs,
+        opts.timeout_secs,
+        opts.entropy_seed(),
+        s(&layout.dir.join("keys").join("verifying.key")),
+        s(&layout.dir.join("verifiers.toml")),
+    )
+}
+
+/// The `[p2p]` section of a node config: our `node.key`, `listen`, `bootstrap`.
+pub(crate) fn p2p_section(listen: &[&str], bootstrap: &[String]) -> String {
+    format!(
+        "\n[p2p]\nidentity_key = \"node.key\"\nlisten = {listen:?}\nbootstrap = {bootstrap:?}\n"
+    )
+}
