@@ -65,7 +65,7 @@ impl VerifierNode {
             tracing::info!(
                 slot = c.entry.slot.index,
                 period = c.period.0,
-                verdict = label,
+                verdict = %label,
                 signers = c.signers.len(),
                 "certificate stored"
             );
