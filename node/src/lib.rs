@@ -8,6 +8,7 @@ pub mod config;
 pub mod devnet;
 pub mod gpu;
 pub mod grpc;
+pub mod heartbeat;
 pub mod keys;
 mod launch;
 pub mod metrics;

@@ -19,6 +19,8 @@ pub const PROOFS_REJECTED: &str = "proofmesh_proofs_rejected_total";
 pub const REGISTRY_REJECTED: &str = "proofmesh_registry_rejected_total";
 /// Proofs published by this node's prover role.
 pub const PROOFS_PUBLISHED: &str = "proofmesh_proofs_published_total";
+/// Heartbeats published by this node's prover role.
+pub const HEARTBEATS_PUBLISHED: &str = "proofmesh_heartbeats_published_total";
 /// Proving failures of this node's prover role, label `reason`.
 pub const PROVE_FAILURES: &str = "proofmesh_prove_failures_total";
 /// Seconds to prove one slot.
@@ -103,6 +105,10 @@ fn describe() {
         "Registry messages refused as the sender's fault, by kind and reason"
     );
     describe_counter!(PROOFS_PUBLISHED, "Proofs published by this node's prover");
+    describe_counter!(
+        HEARTBEATS_PUBLISHED,
+        "Heartbeats published by this node's prover (one per period per 1024 held slots)"
+    );
     describe_counter!(PROVE_FAILURES, "Proving failures, by reason");
     describe_histogram!(PROVE_SECONDS, "Seconds to prove one slot");
     describe_histogram!(VERIFY_BATCH_SIZE, "Proofs per verified batch");

@@ -12,7 +12,8 @@
 //! records (the datasets' announcements and slot assignments, `crate::owner`), which it checks
 //! at start as a verifier would and re-publishes every period so verifiers that join late
 //! learn them. It proves held slot `s` in period `p` exactly when the assignment in force for
-//! `(s, p)` names its key.
+//! `(s, p)` names its key, and every period it publishes a heartbeat listing those slots
+//! (`crate::heartbeat`): what datasets owing no proofs are judged on.
 
 use crate::keys::ProviderSigner;
 use crate::metrics as m;
@@ -282,6 +283,16 @@ impl ProverNode {
             for data in &self.records {
                 self.publish(Topic::Registry, data.clone()).await;
             }
+            // A second into the period, so a verifier whose clock is a little behind ours
+            // does not take it as early (its window opens at the period's start).
+            let at = self.clock.start(current).saturating_add(1);
+            let wait = Duration::from_secs(at.saturating_sub(now_secs()));
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(wait) => {}
+            }
+            self.heartbeat(current).await;
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
@@ -289,6 +300,34 @@ impl ProverNode {
             }
         }
         tracing::info!("prover stopped");
+    }
+
+    /// Publishes this period's heartbeats: every held slot assigned to us now (withheld ones
+    /// left out: the fault injection stops a slot's heartbeats as it stops its proofs).
+    async fn heartbeat(&self, period: Period) {
+        let me = self.signer.public();
+        let slots = self
+            .held
+            .iter()
+            .filter(|h| {
+                self.registry.provider_at(&h.slot, period) == Some(&me)
+                    && !self.withhold.contains(&h.slot.index)
+            })
+            .map(|h| h.slot)
+            .collect();
+        for hb in crate::heartbeat::heartbeats(me, period, slots, |b| self.signer.sign(b)) {
+            tracing::debug!(
+                period = period.0,
+                slots = hb.slots.len(),
+                "heartbeat published"
+            );
+            metrics::counter!(m::HEARTBEATS_PUBLISHED).increment(1);
+            self.publish(
+                Topic::Heartbeats,
+                encode_message(&GossipMessage::Heartbeat(hb)),
+            )
+            .await;
+        }
     }
 
     async fn prove_period(&self, period: Period) {

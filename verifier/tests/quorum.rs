@@ -74,7 +74,7 @@ fn sign(v: usize, period: u64, entries: Vec<SlotVerdict>) -> AttestationBatch {
 
 fn other(v: Verdict) -> Verdict {
     match v {
-        Verdict::Valid => Verdict::Missing,
+        Verdict::Valid | Verdict::Alive => Verdict::Missing,
         Verdict::Invalid => Verdict::Valid,
         Verdict::Missing => Verdict::Invalid,
     }

@@ -100,7 +100,7 @@ fn topic_params(topic: Topic) -> TopicScoreParams {
     let (invalid_weight, first_deliveries_cap) = match topic {
         Topic::Proofs => (INVALID_WEIGHT_STRICT, 40.0),
         Topic::Attestations | Topic::Certificates => (INVALID_WEIGHT_STRICT, 20.0),
-        Topic::Registry | Topic::Repair => (INVALID_WEIGHT_LENIENT, 10.0),
+        Topic::Registry | Topic::Repair | Topic::Heartbeats => (INVALID_WEIGHT_LENIENT, 10.0),
     };
     TopicScoreParams {
         topic_weight: 1.0,

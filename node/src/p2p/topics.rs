@@ -1,4 +1,4 @@
-//! The five gossipsub topics of DESIGN §5 (protocol 2: `/proofmesh/2/…`) on top of the
+//! The gossipsub topics of DESIGN §5 (and the heartbeats topic of altruistic mode) (protocol 2: `/proofmesh/2/…`) on top of the
 //! protocol's table of message kinds (`proofmesh_proto::wire::KINDS`): each payload is a
 //! one-byte kind tag and the kind's canonical encoding, and a topic decodes only the kinds the
 //! table lists for it, within the kind's size limit.
@@ -21,16 +21,19 @@ pub enum Topic {
     Certificates,
     /// Repair requests.
     Repair,
+    /// Providers' heartbeats.
+    Heartbeats,
 }
 
 impl Topic {
     /// Every topic; a node subscribes to all of them.
-    pub const ALL: [Topic; 5] = [
+    pub const ALL: [Topic; 6] = [
         Topic::Registry,
         Topic::Proofs,
         Topic::Attestations,
         Topic::Certificates,
         Topic::Repair,
+        Topic::Heartbeats,
     ];
 
     /// The protocol's name for this topic.
@@ -41,6 +44,7 @@ impl Topic {
             Topic::Attestations => GossipTopic::Attestations,
             Topic::Certificates => GossipTopic::Certificates,
             Topic::Repair => GossipTopic::Repair,
+            Topic::Heartbeats => GossipTopic::Heartbeats,
         }
     }
 
@@ -57,6 +61,7 @@ impl Topic {
             Topic::Attestations => "attestations",
             Topic::Certificates => "certificates",
             Topic::Repair => "repair",
+            Topic::Heartbeats => "heartbeats",
         }
     }
 
@@ -94,6 +99,7 @@ impl Topic {
             GossipTopic::Attestations => Topic::Attestations,
             GossipTopic::Certificates => Topic::Certificates,
             GossipTopic::Repair => Topic::Repair,
+            GossipTopic::Heartbeats => Topic::Heartbeats,
         }
     }
 }

@@ -44,7 +44,7 @@ struct StoredSlot {
     since: Option<u64>,
     #[prost(uint64, optional, tag = "4")]
     latest_period: Option<u64>,
-    /// 0 valid, 1 invalid, 2 missing.
+    /// 0 valid, 1 invalid, 2 missing, 3 alive.
     #[prost(uint32, tag = "5")]
     latest_verdict: u32,
     #[prost(uint32, tag = "6")]
@@ -62,6 +62,7 @@ fn stored_slot(s: &SlotHealth) -> StoredSlot {
         None | Some(Verdict::Valid) => 0,
         Some(Verdict::Invalid) => 1,
         Some(Verdict::Missing) => 2,
+        Some(Verdict::Alive) => 3,
     };
     StoredSlot {
         state,
@@ -81,6 +82,7 @@ fn slot_back(s: StoredSlot) -> Result<SlotHealth, String> {
         0 => Verdict::Valid,
         1 => Verdict::Invalid,
         2 => Verdict::Missing,
+        3 => Verdict::Alive,
         other => return Err(format!("unknown verdict {other}")),
     };
     let evidence = s

@@ -129,11 +129,13 @@ fn log_note(note: &Note) {
             valid,
             invalid,
             missing,
+            alive,
         } => tracing::info!(
             period = period.0,
             valid,
             invalid,
             missing,
+            alive,
             "attestation sealed"
         ),
         Note::NoEntropy(p) => tracing::warn!(period = p.0, "no entropy: cannot seal"),
@@ -210,6 +212,7 @@ fn verdict_label(v: Verdict) -> &'static str {
         Verdict::Valid => "valid",
         Verdict::Invalid => "invalid",
         Verdict::Missing => "missing",
+        Verdict::Alive => "alive",
     }
 }
 

@@ -2,7 +2,8 @@
 //! the mesh engine takes and publishes.
 
 use super::messages::{
-    AttestationBatch, DatasetAnnounce, ProofEnvelope, QuorumCertificate, RepairRequest, SlotAssign,
+    AttestationBatch, DatasetAnnounce, Heartbeat, ProofEnvelope, QuorumCertificate, RepairRequest,
+    SlotAssign,
 };
 
 /// A decoded gossip message (one variant per message kind).
@@ -24,4 +25,6 @@ pub enum GossipMessage {
     Certificate(QuorumCertificate),
     /// A repair request (repair topic).
     Repair(RepairRequest),
+    /// A provider's heartbeat (heartbeats topic).
+    Heartbeat(Heartbeat),
 }

@@ -113,6 +113,25 @@ pub struct SlotAssign {
     pub signature: ProviderSignature,
 }
 
+/// Most slots one heartbeat lists (a provider holding more sends several).
+pub const MAX_HEARTBEAT_SLOTS: usize = 1024;
+
+/// A provider says, once per period, which slots it holds: the lightweight liveness signal of
+/// altruistic mode. Verifiers attest it per (slot, period) for datasets that owe no storage
+/// proofs ([`Verdict::Alive`](super::verdict::Verdict::Alive) or `Missing`), through the same
+/// quorum as proofs; a heartbeat is a claim, never a proof of storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// The provider: the assignee of every listed slot; signs the heartbeat.
+    pub provider: ProviderKey,
+    /// The period it answers for.
+    pub period: Period,
+    /// The slots held, strictly ascending, 1..=[`MAX_HEARTBEAT_SLOTS`] of them.
+    pub slots: Vec<SlotId>,
+    /// The provider's signature over the heartbeat.
+    pub signature: ProviderSignature,
+}
+
 /// One storage proof on the wire: which slot and period, for which circuit, by whom.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProofEnvelope {

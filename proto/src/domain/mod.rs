@@ -14,9 +14,9 @@ pub use gossip::GossipMessage;
 pub use ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId, SlotRoot, MAX_SLOTS};
 pub use keys::{BlsPublicKey, BlsSignature, ProviderKey, ProviderSignature, VerifierIndex};
 pub use messages::{
-    AttestationBatch, DatasetAnnounce, ProofEnvelope, ProofSystem, QuorumCertificate,
+    AttestationBatch, DatasetAnnounce, Heartbeat, ProofEnvelope, ProofSystem, QuorumCertificate,
     RepairRequest, SignerProof, SlotAssign, SlotVerdict, BLOCK_BYTES, CELLS_PER_BLOCK,
-    MAX_BLOCKS_PER_SLOT, MAX_PROOF_BYTES, PROOF_BYTES,
+    MAX_BLOCKS_PER_SLOT, MAX_HEARTBEAT_SLOTS, MAX_PROOF_BYTES, PROOF_BYTES,
 };
 pub use signers::SignerBitfield;
 pub use verdict::Verdict;

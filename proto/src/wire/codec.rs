@@ -3,8 +3,8 @@
 use super::convert::{FromWire, ToWire};
 use super::error::DecodeError;
 use crate::domain::{
-    AttestationBatch, ContentId, DatasetAnnounce, ProofEnvelope, QuorumCertificate, RepairRequest,
-    SlotAssign,
+    AttestationBatch, ContentId, DatasetAnnounce, Heartbeat, ProofEnvelope, QuorumCertificate,
+    RepairRequest, SlotAssign,
 };
 use prost::Message;
 use sha2::{Digest, Sha256};
@@ -99,4 +99,11 @@ wire_message!(
     pb::RepairRequest,
     1024,
     b"proofmesh/v1/RepairRequest"
+);
+wire_message!(
+    Heartbeat,
+    pb::Heartbeat,
+    // 1024 slot refs (41 bytes each with their field header) and the fixed fields.
+    42 * 1024 + 256,
+    b"proofmesh/v2/Heartbeat"
 );

@@ -383,6 +383,42 @@ impl ToWire<pb::RepairRequest> for RepairRequest {
     }
 }
 
+impl FromWire<pb::Heartbeat> for Heartbeat {
+    fn from_wire(p: pb::Heartbeat) -> Result<Self, DecodeError> {
+        if p.slots.is_empty() || p.slots.len() > MAX_HEARTBEAT_SLOTS {
+            return Err(DecodeError::Range {
+                field: "slots",
+                why: "1 to 1024 slots",
+            });
+        }
+        let slots = p
+            .slots
+            .into_iter()
+            .map(|s| slot("slots", Some(s)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if slots.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(DecodeError::Unsorted("slots"));
+        }
+        Ok(Self {
+            provider: ProviderKey(fixed("provider_key", &p.provider_key)?),
+            period: Period(p.period),
+            slots,
+            signature: ProviderSignature(fixed("provider_signature", &p.provider_signature)?),
+        })
+    }
+}
+
+impl ToWire<pb::Heartbeat> for Heartbeat {
+    fn to_wire(&self) -> pb::Heartbeat {
+        pb::Heartbeat {
+            provider_key: self.provider.0.to_vec(),
+            period: self.period.0,
+            slots: self.slots.iter().map(slot_wire).collect(),
+            provider_signature: self.signature.0.to_vec(),
+        }
+    }
+}
+
 fn tagged(tag: &[u8], body: impl Message) -> Vec<u8> {
     let mut out = tag.to_vec();
     out.extend(body.encode_to_vec());
@@ -423,5 +459,14 @@ impl RepairRequest {
         let mut p = self.to_wire();
         p.signature.clear();
         tagged(b"proofmesh/v1/RepairRequest/sign", p)
+    }
+}
+
+impl Heartbeat {
+    /// The bytes the provider signs.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut p = self.to_wire();
+        p.provider_signature.clear();
+        tagged(b"proofmesh/v2/Heartbeat/sign", p)
     }
 }

@@ -5,7 +5,7 @@
 use super::codec::WireMessage;
 use super::error::DecodeError;
 use crate::domain::{
-    AttestationBatch, DatasetAnnounce, GossipMessage, ProofEnvelope, QuorumCertificate,
+    AttestationBatch, DatasetAnnounce, GossipMessage, Heartbeat, ProofEnvelope, QuorumCertificate,
     RepairRequest, SlotAssign,
 };
 
@@ -22,16 +22,19 @@ pub enum GossipTopic {
     Certificates,
     /// Repair requests.
     Repair,
+    /// Providers' heartbeats (one small message per provider per period).
+    Heartbeats,
 }
 
 impl GossipTopic {
     /// Every topic.
-    pub const ALL: [GossipTopic; 5] = [
+    pub const ALL: [GossipTopic; 6] = [
         GossipTopic::Registry,
         GossipTopic::Proofs,
         GossipTopic::Attestations,
         GossipTopic::Certificates,
         GossipTopic::Repair,
+        GossipTopic::Heartbeats,
     ];
 
     /// The gossipsub topic name.
@@ -42,6 +45,7 @@ impl GossipTopic {
             GossipTopic::Attestations => "/proofmesh/2/attestations",
             GossipTopic::Certificates => "/proofmesh/2/certificates",
             GossipTopic::Repair => "/proofmesh/2/repair",
+            GossipTopic::Heartbeats => "/proofmesh/2/heartbeats",
         }
     }
 
@@ -72,7 +76,7 @@ pub struct Kind {
 }
 
 /// Every kind of gossip message.
-pub const KINDS: [Kind; 6] = [
+pub const KINDS: [Kind; 7] = [
     Kind {
         tag: 1,
         name: "announce",
@@ -115,6 +119,13 @@ pub const KINDS: [Kind; 6] = [
         max_bytes: RepairRequest::MAX_BYTES,
         decode: |b| RepairRequest::decode(b).map(GossipMessage::Repair),
     },
+    Kind {
+        tag: 7,
+        name: "heartbeat",
+        topic: GossipTopic::Heartbeats,
+        max_bytes: Heartbeat::MAX_BYTES,
+        decode: |b| Heartbeat::decode(b).map(GossipMessage::Heartbeat),
+    },
 ];
 
 /// The row of a message.
@@ -126,6 +137,7 @@ pub fn kind_of(message: &GossipMessage) -> &'static Kind {
         GossipMessage::Attestation(_) => 4,
         GossipMessage::Certificate(_) => 5,
         GossipMessage::Repair(_) => 6,
+        GossipMessage::Heartbeat(_) => 7,
     };
     &KINDS[tag - 1]
 }
@@ -139,6 +151,7 @@ pub fn encode_gossip(message: &GossipMessage) -> Vec<u8> {
         GossipMessage::Attestation(m) => m.encode(),
         GossipMessage::Certificate(m) => m.encode(),
         GossipMessage::Repair(m) => m.encode(),
+        GossipMessage::Heartbeat(m) => m.encode(),
     };
     let mut out = Vec::with_capacity(1 + body.len());
     out.push(kind_of(message).tag);

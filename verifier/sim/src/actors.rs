@@ -22,7 +22,7 @@ const PROOF_BEFORE_END_MS: u64 = 1_000;
 /// The verdict a byzantine signer flips the truth to.
 pub fn opposite(v: Verdict) -> Verdict {
     match v {
-        Verdict::Valid => Verdict::Missing,
+        Verdict::Valid | Verdict::Alive => Verdict::Missing,
         Verdict::Missing | Verdict::Invalid => Verdict::Valid,
     }
 }

@@ -55,6 +55,7 @@ pub fn message_id(m: &GossipMessage) -> ContentId {
         GossipMessage::Attestation(x) => x.content_id(),
         GossipMessage::Certificate(x) => x.content_id(),
         GossipMessage::Repair(x) => x.content_id(),
+        GossipMessage::Heartbeat(x) => x.content_id(),
     }
 }
 

@@ -133,14 +133,7 @@ impl Sim {
 }
 
 fn kind_of(m: &GossipMessage) -> &'static str {
-    match m {
-        GossipMessage::Announce(_) => "announce",
-        GossipMessage::Assign(_) => "assign",
-        GossipMessage::Proof(_) => "proof",
-        GossipMessage::Attestation(_) => "attestation",
-        GossipMessage::Certificate(_) => "certificate",
-        GossipMessage::Repair(_) => "repair",
-    }
+    proofmesh_proto::wire::kind_of(m).name
 }
 
 fn label(a: GossipAction) -> &'static str {

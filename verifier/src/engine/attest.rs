@@ -39,6 +39,7 @@ impl<H: Handles> Engine<H> {
             valid: count(Verdict::Valid),
             invalid: count(Verdict::Invalid),
             missing: count(Verdict::Missing),
+            alive: count(Verdict::Alive),
         });
         // Written in this step, before it is published: an attestation we signed is never lost.
         if self.insert_batch(batch.clone(), u64::MAX, step) != GossipAction::Accept {

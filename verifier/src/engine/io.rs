@@ -217,6 +217,8 @@ pub enum Note {
         invalid: usize,
         /// Missing verdicts.
         missing: usize,
+        /// Alive verdicts (heartbeat duties met).
+        alive: usize,
     },
     /// A period could not be sealed: its entropy is unknown.
     NoEntropy(Period),

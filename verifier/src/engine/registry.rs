@@ -1,5 +1,5 @@
 //! Gossip dispatch and the registry: dataset announcements, owner-signed slot assignments
-//! (kept until their dataset is announced) and repair requests. Each gossip message gets
+//! (kept until their dataset is announced), providers' heartbeats and repair requests. Each gossip message gets
 //! exactly one report; a refused registry message is noted with its error's reason.
 //!
 //! A valid record we already hold is still *accepted*: its publisher re-publishes it so that
@@ -43,6 +43,13 @@ impl<H: Handles> Engine<H> {
                 ("attestation", action)
             }
             GossipMessage::Certificate(cert) => ("certificate", self.on_certificate(cert, step)),
+            GossipMessage::Heartbeat(hb) => {
+                let outcome = self
+                    .intake
+                    .heartbeat(&hb, now_s)
+                    .map(|_| GossipAction::Accept);
+                ("heartbeat", registry(outcome))
+            }
             GossipMessage::Repair(request) => {
                 let set = self.sets.governing(request.period);
                 let action = match verify_repair_request(&request, set) {

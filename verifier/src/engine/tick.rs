@@ -15,7 +15,8 @@ impl<H: Handles> Engine<H> {
         {
             self.flush(step);
         }
-        // Early seal: once every duty of an open period has a valid proof, nothing can change
+        // Early seal: once every duty of an open period has a valid proof (or, for a heartbeat
+        // duty, its heartbeat), nothing can change
         // our verdicts for it (later proofs are `AlreadyProven`), so sign now rather than at
         // the deadline — certificates then follow proofs within network and signing latency.
         let current = clock.period_at(now_s);
@@ -68,9 +69,11 @@ impl<H: Handles> Engine<H> {
     }
 
     fn all_valid(&mut self, period: Period) -> bool {
-        self.intake
-            .verdicts(period)
-            .is_some_and(|v| !v.is_empty() && v.iter().all(|e| e.verdict == Verdict::Valid))
+        self.intake.verdicts(period).is_some_and(|v| {
+            !v.is_empty()
+                && v.iter()
+                    .all(|e| matches!(e.verdict, Verdict::Valid | Verdict::Alive))
+        })
     }
 
     fn prune_before(&mut self, keep: Period, step: &mut Step<H>) {

@@ -11,8 +11,10 @@ use super::CheckpointError;
 /// Where a slot stands, from the final verdicts on its duties (DESIGN §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SlotState {
-    /// The last required proof was valid (or, before any duty, presumed so: the owner has just
-    /// committed to the slot; the evidence is then empty, so a client can tell the two apart).
+    /// The last duty was met: a valid proof, or for a dataset owing no proofs a heartbeat (the
+    /// slot is then *claimed* alive, not proven: [`SlotHealth::latest`] says `Alive`, not
+    /// `Valid`). Before any duty, presumed so: the owner has just committed to the slot; the
+    /// evidence is then empty, so a client can tell the two apart.
     Healthy,
     /// `n` consecutive failed duties, the latest one final Missing. Below the miss budget:
     /// not lost yet, but not healthy either.
@@ -239,7 +241,9 @@ impl SlotHealth {
         self.latest = Some((period, verdict));
         let from = self.state;
         let to = match (verdict, from) {
-            (Verdict::Valid, _) => {
+            // A heartbeat duty met counts as a duty met (the dataset owes nothing more);
+            // `latest` keeps which it was, so a reader tells "claimed alive" from "proven".
+            (Verdict::Valid | Verdict::Alive, _) => {
                 self.become_healthy(certificate);
                 SlotState::Healthy
             }
@@ -368,6 +372,32 @@ mod tests {
         assert_eq!(verdict(&mut s, 2, Verdict::Valid, 2), None);
         assert_eq!(s.evidence(), &[cid(2)]);
         assert_eq!(s.since(), None, "still Healthy since announcement");
+    }
+
+    #[test]
+    fn heartbeats_keep_a_slot_healthy_claimed_alive_and_missed_ones_lose_it() {
+        let mut s = SlotHealth::new();
+        assert_eq!(verdict(&mut s, 1, Verdict::Alive, 1), None);
+        assert_eq!(
+            s.latest(),
+            Some((Period(1), Verdict::Alive)),
+            "alive, not proven"
+        );
+        assert_eq!(s.evidence(), &[cid(1)]);
+        assert_eq!(
+            verdict(&mut s, 2, Verdict::Missing, 2),
+            Some(SlotState::Missed(1))
+        );
+        assert_eq!(
+            verdict(&mut s, 3, Verdict::Missing, 3),
+            Some(SlotState::Lost)
+        );
+        assert_eq!(s.loss(), Some((Period(3), cid(3))));
+        // Its provider is back: claimed alive again.
+        assert_eq!(
+            verdict(&mut s, 4, Verdict::Alive, 4),
+            Some(SlotState::Healthy)
+        );
     }
 
     #[test]

@@ -207,4 +207,26 @@ impl Registry {
             .map(|(slot, _)| slot)
             .collect()
     }
+
+    /// Every slot that owes a heartbeat in every period, in canonical order: the slots of the
+    /// datasets that owe no storage proofs (`proof_probability` 0; the seed's communities that
+    /// want only an agreed liveness view). Unassigned ones too: their verdict is `Missing`.
+    pub fn heartbeat_duties(&self) -> Vec<SlotId> {
+        self.datasets
+            .values()
+            .filter(|d| !d.has_proof_duties())
+            .flat_map(|d| {
+                (0..d.slots()).map(move |index| SlotId {
+                    dataset: d.root,
+                    index,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `slot`'s duty is a heartbeat (its dataset owes no storage proofs).
+    pub fn owes_heartbeats(&self, slot: &SlotId) -> bool {
+        self.dataset(&slot.dataset)
+            .is_some_and(|d| !d.has_proof_duties())
+    }
 }

@@ -8,8 +8,8 @@ use crate::system::{BatchRng, DecodedProof};
 use ark_bn254::Fr;
 use ark_ff::PrimeField;
 use proofmesh_proto::{
-    CircuitId, ContentId, Period, ProofEnvelope, ProviderKey, SlotId, SlotVerdict, Verdict,
-    WireMessage,
+    CircuitId, ContentId, Heartbeat, Period, ProofEnvelope, ProviderKey, SlotId, SlotVerdict,
+    Verdict, WireMessage,
 };
 use rand::{CryptoRng, RngCore};
 use rayon::prelude::*;
@@ -97,6 +97,8 @@ pub struct Intake {
     duties: BTreeMap<Period, (u64, std::sync::Arc<Vec<SlotId>>)>,
     proven: BTreeMap<Period, HashSet<SlotId>>,
     invalid: BTreeMap<Period, HashSet<SlotId>>,
+    /// Slots a valid heartbeat of their assignee listed, per period.
+    alive: BTreeMap<Period, HashSet<SlotId>>,
 }
 
 impl Intake {
@@ -117,6 +119,7 @@ impl Intake {
             duties: BTreeMap::new(),
             proven: BTreeMap::new(),
             invalid: BTreeMap::new(),
+            alive: BTreeMap::new(),
         }
     }
 
@@ -166,6 +169,60 @@ impl Intake {
     /// Whether a valid proof for `slot` in `period` has been accepted.
     pub fn is_proven(&self, slot: &SlotId, period: Period) -> bool {
         self.proven.get(&period).is_some_and(|s| s.contains(slot))
+    }
+
+    /// Whether a valid heartbeat of `slot`'s assignee listed it for `period`.
+    pub fn is_alive(&self, slot: &SlotId, period: Period) -> bool {
+        self.alive.get(&period).is_some_and(|s| s.contains(slot))
+    }
+
+    /// Takes in a provider's heartbeat: not seen before, its period open, every listed slot
+    /// of a known dataset assigned to its signer in that period (one slot assigned to another
+    /// key is an unauthorised claim: `WrongProvider`, and nothing is recorded), its signature
+    /// valid. Returns how many listed slots it marked alive; slots of datasets this node does
+    /// not know yet, or not assigned to anyone, are skipped — `Unassigned` /
+    /// `UnknownDataset` if that leaves none. Only heartbeat duties (datasets owing no proofs)
+    /// turn the marks into `Alive` verdicts; for the others a heartbeat is forwarded, and
+    /// shown, but a proof is what counts.
+    pub fn heartbeat(&mut self, hb: &Heartbeat, now: u64) -> Result<usize, IntakeError> {
+        let id = hb.content_id();
+        if self.seen.contains_key(&id) {
+            return Err(IntakeError::Duplicate);
+        }
+        match self.clock.window(hb.period, now) {
+            Window::TooEarly => return Err(IntakeError::TooEarly(hb.period)),
+            Window::TooLate => return Err(IntakeError::TooLate(hb.period)),
+            Window::Open => {}
+        }
+        let mut held = Vec::with_capacity(hb.slots.len());
+        let mut skipped = None;
+        for slot in &hb.slots {
+            let Some(dataset) = self.registry.dataset(&slot.dataset) else {
+                skipped = Some(IntakeError::UnknownDataset(slot.dataset.to_string()));
+                continue;
+            };
+            if slot.index >= dataset.slots() {
+                return Err(IntakeError::NoSuchSlot {
+                    slot: *slot,
+                    slots: dataset.slots(),
+                });
+            }
+            match self.registry.provider_at(slot, hb.period) {
+                None => skipped = Some(IntakeError::Unassigned(*slot)),
+                Some(p) if *p != hb.provider => return Err(IntakeError::WrongProvider(*slot)),
+                Some(_) => held.push(*slot),
+            }
+        }
+        if held.is_empty() {
+            return Err(skipped.unwrap_or(IntakeError::Duplicate));
+        }
+        if !provider_signature_ok(&hb.provider, &hb.signing_bytes(), &hb.signature) {
+            return Err(IntakeError::BadSignature("heartbeat"));
+        }
+        self.seen.insert(id, hb.period);
+        let n = held.len();
+        self.alive.entry(hb.period).or_default().extend(held);
+        Ok(n)
     }
 
     /// Every check but verification, in order of cost: the cheap checks of [`Intake::admit`],
@@ -276,9 +333,10 @@ impl Intake {
         }
     }
 
-    /// The verdicts this verifier attests for `period`, one per duty in slot order: `Valid`
-    /// if a valid proof was accepted, `Invalid` if only invalid ones arrived, `Missing`
-    /// otherwise. `None` while the period's entropy (and so its duties) is unknown. Sealed
+    /// The verdicts this verifier attests for `period`, one per duty in slot order. A proof
+    /// duty: `Valid` if a valid proof was accepted, `Invalid` if only invalid ones arrived,
+    /// `Missing` otherwise. A heartbeat duty: `Alive` if its assignee's heartbeat listed it,
+    /// `Missing` otherwise. `None` while the period's entropy (and so its duties) is unknown. Sealed
     /// at the period's deadline. The entropy is the one [`Intake::check`] used (a supplied
     /// value first, then the source's), so the duties attested are the duties checked.
     pub fn verdicts(&mut self, period: Period) -> Option<Vec<SlotVerdict>> {
@@ -289,7 +347,13 @@ impl Intake {
         let verdicts = duties
             .iter()
             .map(|&slot| {
-                let verdict = if in_set(&self.proven, &slot) {
+                let verdict = if self.registry.owes_heartbeats(&slot) {
+                    if in_set(&self.alive, &slot) {
+                        Verdict::Alive
+                    } else {
+                        Verdict::Missing
+                    }
+                } else if in_set(&self.proven, &slot) {
                     Verdict::Valid
                 } else if in_set(&self.invalid, &slot) {
                     Verdict::Invalid
@@ -302,8 +366,9 @@ impl Intake {
         Some(verdicts)
     }
 
-    /// The slots owing a proof in `period`, in canonical order (cached per period and
-    /// registry version); `None` while the period's entropy is unknown.
+    /// The slots owing a duty in `period` (a proof, or for datasets owing no proofs a
+    /// heartbeat), in canonical order (cached per period and registry version); `None` while
+    /// the period's entropy is unknown.
     pub fn duties(&mut self, period: Period) -> Option<std::sync::Arc<Vec<SlotId>>> {
         let version = self.registry.version();
         if let Some((v, d)) = self.duties.get(&period) {
@@ -312,7 +377,10 @@ impl Intake {
             }
         }
         let entropy = self.entropy(period)?;
-        let d = std::sync::Arc::new(self.registry.duties(entropy));
+        let mut d = self.registry.duties(entropy);
+        d.extend(self.registry.heartbeat_duties());
+        d.sort_unstable();
+        let d = std::sync::Arc::new(d);
         self.duties
             .insert(period, (version, std::sync::Arc::clone(&d)));
         Some(d)
@@ -324,6 +392,7 @@ impl Intake {
         self.seen.retain(|_, p| *p >= period);
         self.proven = self.proven.split_off(&period);
         self.invalid = self.invalid.split_off(&period);
+        self.alive = self.alive.split_off(&period);
     }
 }
 
