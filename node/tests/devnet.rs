@@ -154,6 +154,13 @@ fn a_mesh_of_processes_certifies_every_duty_and_survives_faults() {
         }
     }
 
+    // The heartbeat-only community dataset (same provers, no proofs): the four slots whose
+    // provers heartbeat them are Healthy on Alive certificates at every verifier; the two
+    // withheld ones (the fault injection stops their heartbeats too) are Lost, checked by
+    // the devnet (`problems` is empty).
+    assert_eq!(s["community_alive"], 4, "{}", tail(&stdout, 40));
+    assert!(stdout.contains("community dataset (heartbeats only, no proofs): 4 of 6 slots"));
+
     // The invalid proofs were rejected and certified Invalid (every duty of slot 2, above), and
     // their senders' gossip scores dropped below zero.
     let rejected: f64 = verifiers

@@ -122,6 +122,7 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         periods: a.periods,
         seed: a.seed,
         grpc_port: a.grpc_port,
+        community: true,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -2,7 +2,9 @@
 //! exactly the expected verdict at every verifier (Missing for the withheld slot, Invalid for
 //! the invalid one, Valid for all others), all verifiers hold the same certificates, and the
 //! injected faults show (a withheld slot is Lost, invalid proofs were rejected and their
-//! senders' gossip scores dropped below zero).
+//! senders' gossip scores dropped below zero). The heartbeat-only community dataset, when
+//! there is one: every slot whose provider heartbeats is Healthy on an Alive certificate at
+//! every verifier, and a withheld one is Lost.
 
 use super::layout::Layout;
 use super::procs::Fleet;
@@ -52,6 +54,8 @@ pub struct Summary {
     pub duties: BTreeMap<DutyKey, String>,
     /// Per verifier.
     pub verifiers: Vec<VerifierView>,
+    /// Community dataset slots certified Alive at every verifier (heartbeats only).
+    pub community_alive: Option<usize>,
     /// Publication → certificate latency of the valid duties (from the nodes' logs).
     pub latency: Option<super::Latency>,
     /// What the crashed verifier had made durable before SIGKILL, and what it reloaded.
@@ -116,8 +120,9 @@ pub(super) async fn run(
         ..Summary::default()
     };
     let slots = opts.data_slots + opts.parity_slots;
+    let demo = layout.root.to_string();
     for (i, addr) in fleet.grpc.iter().enumerate() {
-        match view(addr, slots, fleet, i).await {
+        match view(addr, &demo, slots, fleet, i).await {
             Ok((dataset, v)) => {
                 s.dataset = dataset;
                 s.verifiers.push(v);
@@ -225,6 +230,43 @@ pub(super) async fn run(
                 .push("no invalid-proof sender's gossip score dropped below 0".into());
         }
     }
+    if let Some(c) = &layout.community {
+        let withheld = [opts.kill_slot, opts.invalid_slot];
+        let periods = last.0.saturating_sub(first.0) + 1;
+        let mut alive = usize::from(slots);
+        for (i, addr) in fleet.grpc.iter().enumerate() {
+            let states = match community(addr, &c.root.to_string()).await {
+                Ok(states) => states,
+                Err(e) => {
+                    s.problems
+                        .push(format!("verifier {i}: community dataset: {e}"));
+                    continue;
+                }
+            };
+            let mut here = 0;
+            for (index, (state, latest)) in states.iter().enumerate() {
+                let index = index as u16;
+                if withheld.contains(&Some(index)) {
+                    if periods >= 2 && state != "lost" {
+                        s.problems.push(format!(
+                            "verifier {i}: community slot {index} sends no heartbeats but is {state}"
+                        ));
+                    }
+                } else if state == "healthy" && latest == "alive" {
+                    here += 1;
+                } else {
+                    s.problems.push(format!(
+                        "verifier {i}: community slot {index} is {state} (latest {latest}), expected healthy on an alive certificate"
+                    ));
+                }
+            }
+            alive = alive.min(here);
+        }
+        out.line(&format!(
+            "community dataset (heartbeats only, no proofs): {alive} of {slots} slots certified alive at every verifier"
+        ));
+        s.community_alive = Some(alive);
+    }
     if let Some(i) = opts.crash_verifier {
         match layout.verifiers.get(i).and_then(|d| restart_check(d)) {
             None => s
@@ -274,8 +316,30 @@ fn finish(mut s: Summary, out: &mut dyn Report) -> Summary {
     s
 }
 
+/// Each slot's state and latest certified verdict of dataset `root` at the verifier at `addr`.
+async fn community(addr: &str, root: &str) -> Result<Vec<(String, String)>, String> {
+    let mut client = connect(addr).await.map_err(|e| e.to_string())?;
+    let d = client
+        .get_dataset(pb::GetDatasetRequest {
+            dataset_root: root.to_owned(),
+        })
+        .await
+        .map_err(|e| e.message().to_owned())?
+        .into_inner();
+    Ok(d.slots
+        .iter()
+        .map(|s| {
+            let latest = s
+                .latest_period
+                .map_or_else(|| "-".to_owned(), |_| verdict_name(s.latest_verdict));
+            (state_name(s.state), latest)
+        })
+        .collect())
+}
+
 async fn view(
     addr: &str,
+    dataset: &str,
     slots: u16,
     fleet: &Fleet,
     i: usize,
@@ -286,11 +350,10 @@ async fn view(
         .await
         .map_err(|e| e.message().to_owned())?
         .into_inner();
-    let dataset = list
-        .datasets
-        .first()
-        .map(|d| d.dataset_root.clone())
-        .ok_or("no dataset")?;
+    if !list.datasets.iter().any(|d| d.dataset_root == dataset) {
+        return Err("the demo dataset is unknown".into());
+    }
+    let dataset = dataset.to_owned();
     let mut v = VerifierView {
         grpc: addr.to_owned(),
         ..VerifierView::default()

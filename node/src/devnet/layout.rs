@@ -1,7 +1,8 @@
 //! The devnet's files: a demo dataset (deterministic slot files), small-parameter Groth16
 //! keys, per-node keys, the verifier set, the dataset owner's key and its signed registry
 //! records (the announcement and one assignment per slot, `DIR/registry/`), and each node's
-//! `node.toml`.
+//! `node.toml`. With `DevnetOptions::community`, also a heartbeat-only community dataset
+//! (`DIR/community/`, records `DIR/registry/community-*.record`) held by the same provers.
 
 use super::{DevnetError, DevnetOptions};
 use crate::keys::{write_secret, write_verifier_set, ProviderSigner};
@@ -43,6 +44,22 @@ pub struct Layout {
     /// The owner-signed assignment of each slot to its prover, from period 0, by slot
     /// (`registry/assign-<slot>.record`).
     pub assignments: Vec<PathBuf>,
+    /// The heartbeat-only community dataset (`DevnetOptions::community`), same owner, its
+    /// slots held by the same provers.
+    pub community: Option<Published>,
+}
+
+/// A dataset the devnet's owner published: its root, slot files and signed records.
+#[derive(Clone, Debug)]
+pub struct Published {
+    /// The dataset root.
+    pub root: proofmesh_proto::DatasetRoot,
+    /// Slot files, in slot order.
+    pub slot_files: Vec<PathBuf>,
+    /// The owner-signed announcement.
+    pub announcement: PathBuf,
+    /// The owner-signed assignment of each slot, by slot.
+    pub assignments: Vec<PathBuf>,
 }
 
 impl Layout {
@@ -50,28 +67,41 @@ impl Layout {
     /// needs it for its duties; copies of it share one gossip id, so more publishers cost
     /// nothing) and the owner's assignments of the slots it holds.
     pub fn prover_records(&self, j: usize) -> Vec<PathBuf> {
-        std::iter::once(self.announcement.clone())
-            .chain(
-                self.holdings[j]
-                    .iter()
-                    .map(|&s| self.assignments[usize::from(s)].clone()),
-            )
-            .collect()
+        let of = |announcement: &PathBuf, assignments: &[PathBuf]| {
+            std::iter::once(announcement.clone())
+                .chain(
+                    self.holdings[j]
+                        .iter()
+                        .map(|&s| assignments[usize::from(s)].clone()),
+                )
+                .collect::<Vec<_>>()
+        };
+        let mut records = of(&self.announcement, &self.assignments);
+        if let Some(c) = &self.community {
+            records.extend(of(&c.announcement, &c.assignments));
+        }
+        records
     }
 
     /// The `[[prover.hold]]` tables of prover `j`: the dataset root, index and file of each
     /// slot it holds, and no other slot's file.
     pub fn prover_hold(&self, j: usize) -> String {
-        self.holdings[j]
-            .iter()
-            .map(|&s| {
-                format!(
-                    "[[prover.hold]]\ndataset = \"{}\"\nslot = {s}\nfile = {:?}\n",
-                    self.root,
-                    self.slot_files[usize::from(s)].display().to_string()
-                )
-            })
-            .collect()
+        let of = |root: &proofmesh_proto::DatasetRoot, files: &[PathBuf]| {
+            self.holdings[j]
+                .iter()
+                .map(|&s| {
+                    format!(
+                        "[[prover.hold]]\ndataset = \"{root}\"\nslot = {s}\nfile = {:?}\n",
+                        files[usize::from(s)].display().to_string()
+                    )
+                })
+                .collect::<String>()
+        };
+        let mut hold = of(&self.root, &self.slot_files);
+        if let Some(c) = &self.community {
+            hold += &of(&c.root, &c.slot_files);
+        }
+        hold
     }
 }
 
@@ -85,7 +115,7 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
     let dir = opts.dir.clone();
     let slots = usize::from(opts.data_slots + opts.parity_slots);
     std::fs::create_dir_all(dir.join("dataset")).map_err(io(&dir))?;
-    let slot_files = dataset(opts, &dir, slots)?;
+    let slot_files = dataset(opts, &dir, "demo", opts.blocks_per_slot)?;
     let keys = dir.join("keys");
     std::fs::create_dir_all(&keys).map_err(io(&keys))?;
     // The slot tree pads to a power of two of blocks, as Codex pads it.
@@ -140,8 +170,44 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
         prover_keys.push(ProviderSigner::from_secret(&secret).public());
         provers.push(node);
     }
-    let (root, announcement, assignments) =
-        registry(&dir, opts, &slot_files, &holdings, &prover_keys)?;
+    let secret = random_secret();
+    write_secret(&keys.join("owner.key"), &secret)?;
+    let owner = ProviderSigner::from_secret(&secret);
+    let records = dir.join("registry");
+    std::fs::create_dir_all(&records).map_err(io(&records))?;
+    let publish = |files: Vec<PathBuf>, blocks: usize, probability: u32, prefix: &str| {
+        let terms = DatasetTerms {
+            data_slots: opts.data_slots,
+            parity_slots: opts.parity_slots,
+            proof_probability: probability,
+            original_size: u64::from(opts.data_slots)
+                * blocks as u64
+                * proofmesh_proto::BLOCK_BYTES,
+        };
+        registry(
+            &records,
+            prefix,
+            &owner,
+            files,
+            terms,
+            &holdings,
+            &prover_keys,
+        )
+    };
+    let demo = publish(slot_files, opts.blocks_per_slot, opts.proof_probability, "")?;
+    let community = if opts.community {
+        std::fs::create_dir_all(dir.join("community")).map_err(io(&dir))?;
+        let files = dataset(opts, &dir, "community", 1)?;
+        Some(publish(files, 1, 0, "community-")?)
+    } else {
+        None
+    };
+    let Published {
+        root,
+        slot_files,
+        announcement,
+        assignments,
+    } = demo;
     Ok(Layout {
         owner_key: keys.join("owner.key"),
         dir,
@@ -153,37 +219,27 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
         prover_keys: prover_keys.iter().map(|k| hex::encode(k.0)).collect(),
         announcement,
         assignments,
+        community,
     })
 }
 
-/// The dataset owner (a fresh key, `keys/owner.key`) signs the announcement of the demo
-/// dataset and the assignment of every slot to its prover from period 0, into
-/// `DIR/registry/`. The demo file is exactly the K data slots (no padding block).
+/// The dataset owner signs the announcement of a dataset (`terms`, the slot files' roots)
+/// and the assignment of every slot to the prover holding it from period 0, into `records`
+/// (`<prefix>announce.record`, `<prefix>assign-<slot>.record`).
 fn registry(
-    dir: &Path,
-    opts: &DevnetOptions,
-    slot_files: &[PathBuf],
+    records: &Path,
+    prefix: &str,
+    signer: &ProviderSigner,
+    slot_files: Vec<PathBuf>,
+    terms: DatasetTerms,
     holdings: &[Vec<u16>],
     providers: &[proofmesh_proto::ProviderKey],
-) -> Result<(proofmesh_proto::DatasetRoot, PathBuf, Vec<PathBuf>), DevnetError> {
-    let secret = random_secret();
-    write_secret(&dir.join("keys").join("owner.key"), &secret)?;
-    let signer = ProviderSigner::from_secret(&secret);
-    let slots = proofmesh_prover::dataset::open_slots(slot_files)?;
+) -> Result<Published, DevnetError> {
+    let slots = proofmesh_prover::dataset::open_slots(&slot_files)?;
     let commitment = proofmesh_prover::commit(&slots)?;
-    let terms = DatasetTerms {
-        data_slots: opts.data_slots,
-        parity_slots: opts.parity_slots,
-        proof_probability: opts.proof_probability,
-        original_size: u64::from(opts.data_slots)
-            * opts.blocks_per_slot as u64
-            * proofmesh_proto::BLOCK_BYTES,
-    };
-    let records = dir.join("registry");
-    std::fs::create_dir_all(&records).map_err(io(&records))?;
-    let announce: DatasetAnnounce = owner::announcement(&signer, &slots, &commitment, terms)
+    let announce: DatasetAnnounce = owner::announcement(signer, &slots, &commitment, terms)
         .map_err(|e| DevnetError::Io(e.to_string()))?;
-    let announcement = records.join("announce.record");
+    let announcement = records.join(format!("{prefix}announce.record"));
     let write = |path: &Path, m: GossipMessage| {
         owner::write_record(path, &m).map_err(|e| DevnetError::Io(e.to_string()))
     };
@@ -198,12 +254,17 @@ fn registry(
             dataset: announce.root,
             index,
         };
-        let s = owner::assignment(&signer, slot, providers[holder], Period(0));
-        let path = records.join(format!("assign-{index}.record"));
+        let s = owner::assignment(signer, slot, providers[holder], Period(0));
+        let path = records.join(format!("{prefix}assign-{index}.record"));
         write(&path, GossipMessage::Assign(s))?;
         assignments.push(path);
     }
-    Ok((announce.root, announcement, assignments))
+    Ok(Published {
+        root: announce.root,
+        slot_files,
+        announcement,
+        assignments,
+    })
 }
 
 fn random_secret() -> [u8; 32] {
@@ -217,30 +278,41 @@ fn random_secret() -> [u8; 32] {
 /// `proofmesh dataset encode`'s code into `DIR/dataset/slot_<i>.bin` and `manifest.json`, so
 /// any K slots rebuild it (`proofmesh dataset decode --out FILE DIR/dataset`). Outside them
 /// (a one-slot or parity-free test mesh) the slots are independent pseudo-random files.
-fn dataset(opts: &DevnetOptions, dir: &Path, slots: usize) -> Result<Vec<PathBuf>, DevnetError> {
+fn dataset(
+    opts: &DevnetOptions,
+    dir: &Path,
+    name: &str,
+    blocks: usize,
+) -> Result<Vec<PathBuf>, DevnetError> {
     let (k, m) = (usize::from(opts.data_slots), usize::from(opts.parity_slots));
-    let out = dir.join("dataset");
+    let slots = k + m;
+    // The demo dataset keeps its historical names (`DIR/dataset/`, `DIR/demo.bin`).
+    let (out, file) = match name {
+        "demo" => (dir.join("dataset"), dir.join("demo.bin")),
+        _ => (dir.join(name), dir.join(format!("{name}.bin"))),
+    };
+    let seed = |i: usize| match name {
+        "demo" => format!("{} slot {i}", opts.seed),
+        _ => format!("{} {name} slot {i}", opts.seed),
+    };
     if proofmesh_erasure::check_params(k, m).is_err() {
         let mut files = Vec::new();
         for i in 0..slots {
             let path = out.join(format!("slot_{i}.bin"));
-            std::fs::write(&path, slot_bytes(opts.seed, i, opts.blocks_per_slot))
-                .map_err(io(&path))?;
+            std::fs::write(&path, slot_bytes(&seed(i), blocks)).map_err(io(&path))?;
             files.push(path);
         }
         return Ok(files);
     }
-    let demo = dir.join("demo.bin");
-    let bytes: Vec<u8> = (0..k)
-        .flat_map(|i| slot_bytes(opts.seed, i, opts.blocks_per_slot))
-        .collect();
+    let demo = file;
+    let bytes: Vec<u8> = (0..k).flat_map(|i| slot_bytes(&seed(i), blocks)).collect();
     std::fs::write(&demo, bytes).map_err(io(&demo))?;
     let manifest = proofmesh_erasure::encode_file(&demo, k, m, &out)
         .map_err(|e| DevnetError::Io(format!("encoding the demo dataset: {e}")))?;
-    if manifest.blocks_per_slot != opts.blocks_per_slot as u64 {
+    if manifest.blocks_per_slot != blocks as u64 {
         return Err(DevnetError::Io(format!(
-            "the demo dataset has {} blocks per slot, not {}",
-            manifest.blocks_per_slot, opts.blocks_per_slot
+            "the {name} dataset has {} blocks per slot, not {blocks}",
+            manifest.blocks_per_slot
         )));
     }
     Ok((0..slots)
@@ -249,8 +321,8 @@ fn dataset(opts: &DevnetOptions, dir: &Path, slots: usize) -> Result<Vec<PathBuf
 }
 
 /// Deterministic pseudo-random slot content (the same seed gives the same dataset root).
-fn slot_bytes(seed: u64, slot: usize, blocks: usize) -> Vec<u8> {
-    let key: [u8; 32] = Sha256::digest(format!("proofmesh devnet {seed} slot {slot}")).into();
+fn slot_bytes(seed: &str, blocks: usize) -> Vec<u8> {
+    let key: [u8; 32] = Sha256::digest(format!("proofmesh devnet {seed}")).into();
     let mut rng = rand_chacha::ChaCha20Rng::from_seed(key);
     let mut bytes = vec![0u8; blocks * BLOCK_BYTES];
     rng.fill_bytes(&mut bytes);

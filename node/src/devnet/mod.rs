@@ -90,6 +90,10 @@ pub struct DevnetOptions {
     pub seed: u64,
     /// gRPC port of verifier 0 (0: any free port).
     pub grpc_port: u16,
+    /// Also a heartbeat-only community dataset (`proof_probability` 0, one block per slot,
+    /// `DIR/community/`), its slots held by the same provers as the demo dataset's: judged
+    /// on heartbeats alone, shown beside the demo dataset in the health table.
+    pub community: bool,
 }
 
 impl DevnetOptions {

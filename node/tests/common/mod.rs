@@ -512,6 +512,7 @@ pub(crate) fn mesh_options(
         periods: None,
         seed,
         grpc_port: 0,
+        community: false,
     }
 }
 
