@@ -6,6 +6,7 @@
 
 mod error;
 mod keyring;
+pub mod records;
 mod registry;
 mod stages;
 
