@@ -112,6 +112,15 @@ impl ProviderSigner {
     }
 }
 
+/// Whether `sig` is `key`'s Ed25519 signature over `msg` (strict: no malleable signatures or
+/// small-order keys), for records a provider signs outside the protocol's messages.
+pub fn provider_signature_ok(key: &ProviderKey, msg: &[u8], sig: &ProviderSignature) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(&key.0).is_ok_and(|k| {
+        k.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig.0))
+            .is_ok()
+    })
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SetFile {

@@ -19,6 +19,8 @@ pub const PROOFS_REJECTED: &str = "proofmesh_proofs_rejected_total";
 pub const REGISTRY_REJECTED: &str = "proofmesh_registry_rejected_total";
 /// Proofs published by this node's prover role.
 pub const PROOFS_PUBLISHED: &str = "proofmesh_proofs_published_total";
+/// Registry records of the Kademlia DHT, labels `op` (put, get, inbound_put) and `outcome`.
+pub const DHT_RECORDS: &str = "proofmesh_dht_records_total";
 /// Heartbeats published by this node's prover role.
 pub const HEARTBEATS_PUBLISHED: &str = "proofmesh_heartbeats_published_total";
 /// Proving failures of this node's prover role, label `reason`.
@@ -105,6 +107,10 @@ fn describe() {
         "Registry messages refused as the sender's fault, by kind and reason"
     );
     describe_counter!(PROOFS_PUBLISHED, "Proofs published by this node's prover");
+    describe_counter!(
+        DHT_RECORDS,
+        "Registry records of the DHT put, found and refused, by op and outcome"
+    );
     describe_counter!(
         HEARTBEATS_PUBLISHED,
         "Heartbeats published by this node's prover (one per period per 1024 held slots)"

@@ -267,6 +267,14 @@ impl ProverNode {
 
     /// Runs until `shutdown`: registry messages and proofs each period.
     pub async fn run(self, shutdown: CancellationToken) {
+        // The owner's records into the DHT too, where a node that joins finds them.
+        for a in self.registry.datasets() {
+            if let Some(record) =
+                proofmesh_verifier::intake::records::dataset_record(&self.registry, &a.root)
+            {
+                let _ = self.p2p.put_registry(a.root, record).await;
+            }
+        }
         let mut next = self.clock.period_at(now_secs());
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         loop {

@@ -100,6 +100,7 @@ pub async fn run(config: NodeConfig, shutdown: CancellationToken) -> Result<(), 
     let ctx = NodeContext {
         store: store.clone(),
         p2p: handle.clone(),
+        listening: listening.clone(),
         clock,
         entropy,
         testing,

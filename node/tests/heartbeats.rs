@@ -9,9 +9,8 @@
 mod common;
 
 use common::*;
-use proofmesh_node::devnet::{generate, DevnetOptions, Layout};
+use proofmesh_node::devnet::generate;
 use proofmesh_proto::wire::pb;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const PERIOD_SECS: u64 = 4;
@@ -19,38 +18,6 @@ const TIMEOUT_SECS: u64 = 2;
 const POLL: Duration = Duration::from_millis(200);
 /// The slot whose provider stops.
 const STOPPED: usize = 2;
-
-fn verifier_config(layout: &Layout, opts: &DevnetOptions, genesis: u64) -> PathBuf {
-    let text = format!(
-        "role = \"verifier\"\ndata_dir = \"data\"\ngrpc_addr = \"127.0.0.1:0\"\n{}{}\n[verifier]\nbls_key = \"verifier.key\"\nbatch_size = 64\nbatch_delay_ms = 100\n",
-        p2p_section(&["/ip4/127.0.0.1/tcp/0"], &[]),
-        network_section(layout, opts, genesis),
-    );
-    let path = layout.verifiers[0].join("node.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn prover_config(
-    layout: &Layout,
-    opts: &DevnetOptions,
-    j: usize,
-    genesis: u64,
-    v: &str,
-) -> PathBuf {
-    let records = layout.prover_records(j);
-    let records: Vec<&str> = records.iter().map(|p| s(p)).collect();
-    let text = format!(
-        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nregistry = {records:?}\n{}",
-        p2p_section(&["/ip4/127.0.0.1/tcp/0"], &[v.to_owned()]),
-        network_section(layout, opts, genesis),
-        s(&layout.dir.join("keys").join("proving.key")),
-        layout.prover_hold(j),
-    );
-    let path = layout.provers[j].join("node.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 /// The dataset's slots as the verifier serves them.
 async fn slots(
@@ -85,14 +52,18 @@ async fn a_heartbeat_only_dataset_stays_healthy_while_its_providers_run_and_lose
     let genesis = unix_now();
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let v = start_node(&verifier_config(&layout, &opts, genesis), &logs, "verifier");
+    let v = start_node(
+        &mesh_verifier_config(&layout, &opts, 0, genesis, &[]),
+        &logs,
+        "verifier",
+    );
     let v_data = layout.verifiers[0].join("data");
     let v_p2p = wait_file(&v_data.join("p2p.addr"), "V's p2p address");
     let v_grpc = wait_file(&v_data.join("grpc.addr"), "V's gRPC address");
     let mut provers: Vec<Spawned> = (0..3)
         .map(|j| {
             start_node(
-                &prover_config(&layout, &opts, j, genesis, &v_p2p),
+                &mesh_prover_config(&layout, &opts, j, genesis, std::slice::from_ref(&v_p2p)),
                 &logs,
                 &format!("prover-{j}"),
             )

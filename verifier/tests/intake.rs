@@ -350,7 +350,10 @@ fn probability_zero_owes_no_proof() {
             period: PERIOD
         }
     );
-    assert_eq!(w.intake.verdicts(PERIOD).map(|v| v.len()), Some(0));
+    // Its slots owe heartbeats instead: every one attested, Missing without a heartbeat.
+    let verdicts = w.intake.verdicts(PERIOD).unwrap();
+    assert_eq!(verdicts.len(), 11);
+    assert!(verdicts.iter().all(|v| v.verdict == Verdict::Missing));
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! `proofmesh dataset get`: fetch any K slots of a dataset from its providers over
 //! `/proofmesh/blocks/1`, every block checked against its slot root, and decode the original
-//! file (`proofmesh_node::blocks::get`).
+//! file (`proofmesh_node::blocks::get`). The dataset and its providers come from a manifest
+//! and provider addresses, or from the registry in the DHT given only the root and a node to
+//! bootstrap from (`proofmesh_node::blocks::locate`).
 
 use crate::output;
 use anyhow::{bail, Context};
 use proofmesh_erasure::{Manifest, MANIFEST_FILE};
-use proofmesh_node::blocks::{get_dataset, FetchOptions, Provider};
+use proofmesh_node::blocks::{get_dataset, locate_dataset, FetchOptions, Provider};
 use proofmesh_node::config::parse_dataset_root;
 use proofmesh_node::p2p::{self, P2pConfig};
 use std::path::{Path, PathBuf};
@@ -16,8 +18,13 @@ use tokio_util::sync::CancellationToken;
 /// Fetch dataset ROOT from its providers and write the original file (any K of its K + M
 /// slots are enough).
 ///
-/// The manifest (from `proofmesh dataset encode`: the owner's, or a copy) says what each slot
-/// must be: K, M, blocks per slot, the original size and the slot roots, which must make ROOT.
+/// With --bootstrap (any node of the mesh, as it writes DATA_DIR/p2p.addr), the dataset is
+/// found from its root alone: the owner-signed announcement and slot assignments are read
+/// from the registry in the DHT and checked as verifiers check them, and each assigned
+/// provider's signed location (peer and addresses) is read there too. Otherwise the
+/// manifest (from `proofmesh dataset encode`: the owner's, or a copy) says what each slot
+/// must be: K, M, blocks per slot, the original size and the slot roots, which must make ROOT,
+/// and --provider names the providers.
 /// Every provider is asked for each slot it may hold, data slots first; each 64 KiB block
 /// comes with its Merkle path and is checked against the slot root before it is written, so
 /// a provider serving a wrong byte is caught at once, given up (and penalised) and the block
@@ -29,7 +36,8 @@ use tokio_util::sync::CancellationToken;
 /// little-endian bytes, as nodes log and gRPC show it). A provider is a node's address with
 /// its peer id, as it writes it to DATA_DIR/p2p.addr.
 ///
-/// Example:
+/// Examples:
+///   proofmesh dataset get 1234…5678 --out photos.tar --bootstrap /ip4/10.0.0.2/tcp/9000/p2p/12D3KooW…
 ///   proofmesh dataset get 1234…5678 --manifest photos/manifest.json --out photos.tar \
 ///     --provider /ip4/10.0.0.5/tcp/9000/p2p/12D3KooW… --provider /ip4/10.0.0.6/tcp/9000/p2p/12D3KooW…
 #[derive(clap::Args)]
@@ -41,12 +49,24 @@ pub(crate) struct GetArgs {
     /// Where to write the original file.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// The dataset's manifest.json (or the directory holding it).
-    #[arg(long, value_name = "PATH")]
-    manifest: PathBuf,
-    /// A provider to ask: MULTIADDR/p2p/PEER_ID (repeat for each).
-    #[arg(long = "provider", value_name = "MULTIADDR", required = true)]
+    /// The dataset's manifest.json (or the directory holding it); with --provider.
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "providers",
+        conflicts_with = "bootstrap"
+    )]
+    manifest: Option<PathBuf>,
+    /// A provider to ask: MULTIADDR/p2p/PEER_ID (repeat for each); with --manifest.
+    #[arg(long = "provider", value_name = "MULTIADDR", requires = "manifest")]
     providers: Vec<Provider>,
+    /// A node to join the mesh through: MULTIADDR/p2p/PEER_ID (repeat for more); the dataset
+    /// and its providers are then read from the DHT.
+    #[arg(long, value_name = "MULTIADDR", required_unless_present = "manifest")]
+    bootstrap: Vec<libp2p::Multiaddr>,
+    /// Seconds to wait for the registry and the providers' locations (with --bootstrap).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    wait_secs: u64,
     /// Block requests in flight at once (16 blocks each).
     #[arg(long, default_value_t = 4, value_name = "N")]
     in_flight: usize,
@@ -63,9 +83,15 @@ fn manifest_dir(path: &Path) -> PathBuf {
 
 pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
     let root = parse_dataset_root(&a.root).map_err(anyhow::Error::msg)?;
-    let dir = manifest_dir(&a.manifest);
-    let (manifest, _) = Manifest::load(&dir)
-        .with_context(|| format!("cannot read the manifest in {}", dir.display()))?;
+    let manifest = match &a.manifest {
+        Some(path) => {
+            let dir = manifest_dir(path);
+            let (manifest, _) = Manifest::load(&dir)
+                .with_context(|| format!("cannot read the manifest in {}", dir.display()))?;
+            Some(manifest)
+        }
+        None => None,
+    };
     let options = FetchOptions {
         in_flight: a.in_flight.max(1),
         ..FetchOptions::default()
@@ -76,16 +102,40 @@ pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let started = Instant::now();
     let report = runtime.block_on(async {
-        // A client: no listener, no discovery; providers are dialled when first asked.
+        // A client: no listener; with a manifest no discovery either (providers are dialled
+        // when first asked), without one the DHT through the bootstrap nodes.
         let mut config = P2pConfig::new(
             libp2p::identity::Keypair::generate_ed25519(),
             vec![],
-            vec![],
+            a.bootstrap.clone(),
         );
-        config.discovery = false;
+        config.discovery = manifest.is_none();
         let shutdown = CancellationToken::new();
-        let (p2p, _inbound, _) = p2p::spawn(config, shutdown.clone()).await?;
-        let report = get_dataset(&p2p, &a.providers, &manifest, root, &a.out, &options).await;
+        let (p2p, mut inbound, _) = p2p::spawn(config, shutdown.clone()).await?;
+        let (manifest, providers) = match manifest {
+            Some(m) => (m, a.providers.clone()),
+            None => {
+                let wait = std::time::Duration::from_secs(a.wait_secs.max(1));
+                let located = locate_dataset(&p2p, &mut inbound.control, root, wait).await;
+                let located = match located {
+                    Ok(l) => l,
+                    Err(e) => {
+                        shutdown.cancel();
+                        return anyhow::Ok(Err(e.to_string()));
+                    }
+                };
+                for key in &located.unlocated {
+                    output::line(&format!(
+                        "provider {} not located (its slots are fetched from others)",
+                        hex::encode(key.0)
+                    ))?;
+                }
+                (located.manifest, located.providers)
+            }
+        };
+        let report = get_dataset(&p2p, &providers, &manifest, root, &a.out, &options)
+            .await
+            .map_err(|e| e.to_string());
         shutdown.cancel();
         anyhow::Ok(report)
     })?;

@@ -26,6 +26,8 @@ pub(crate) struct NodeContext {
     pub(crate) store: Option<Arc<dyn Store>>,
     /// The swarm.
     pub(crate) p2p: P2pHandle,
+    /// The swarm's bound listen addresses (real ports).
+    pub(crate) listening: Vec<libp2p::Multiaddr>,
     /// The period clock of the network.
     pub(crate) clock: PeriodClock,
     /// The entropy source (one per external input: see `sources`).

@@ -49,13 +49,45 @@ pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(),
     } else {
         prover
     };
+    let signer = ProviderSigner::load(&p.provider_key)?;
+    // Where this provider's blocks are served, in the DHT under its provider key: what turns
+    // the owner's assignment into a peer to fetch from (`proofmesh dataset get ROOT`).
+    let location = crate::p2p::location::ProviderLocation {
+        provider: signer.public(),
+        issued: crate::verifier_node::now_secs(),
+        peer: ctx.p2p.local_peer_id,
+        addrs: ctx.listening.clone(),
+    };
+    let record = location.sign(&signer);
+    ctx.p2p
+        .put_location(signer.public(), record.clone())
+        .await
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
+    // Put again every half minute: the first put may find no DHT peer yet, and peers come
+    // and go (the record stays the same: one issue time per start).
+    let (p2p, me, stop) = (ctx.p2p.clone(), signer.public(), ctx.shutdown.clone());
+    ctx.roles.spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+        every.tick().await;
+        loop {
+            tokio::select! {
+                biased;
+                () = stop.cancelled() => break,
+                _ = every.tick() => {
+                    if p2p.put_location(me, record.clone()).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
     let setup = ProverSetup {
         prover,
         held,
         registry,
         withhold: ctx.testing.withhold.clone(),
         invalid: ctx.testing.invalid.clone(),
-        signer: ProviderSigner::load(&p.provider_key)?,
+        signer,
     };
     let node = tokio::task::block_in_place(|| {
         ProverNode::new(setup, ctx.clock, (ctx.entropy)(), ctx.p2p.clone())

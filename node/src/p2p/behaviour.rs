@@ -124,6 +124,9 @@ impl Behaviour {
         let kad = discovery.then(|| {
             let mut config = kad::Config::new(KAD_PROTOCOL);
             config.set_query_timeout(Duration::from_secs(30));
+            // Registry records are checked and merged before they are stored
+            // (`registry_dht.rs`), never stored as a peer sent them.
+            config.set_record_filtering(kad::StoreInserts::FilterBoth);
             let mut kad =
                 kad::Behaviour::with_config(peer_id, kad::store::MemoryStore::new(peer_id), config);
             // Verifiers are reachable servers; without this, nodes on private addresses stay in

@@ -40,7 +40,7 @@ impl SwarmTask {
         match event {
             SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(e)) => self.on_identify(e),
-            SwarmEvent::Behaviour(BehaviourEvent::Kad(e)) => tracing::trace!(?e, "kad"),
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(e)) => self.on_kad(e),
             SwarmEvent::Behaviour(BehaviourEvent::Sync(e)) => self.on_sync(e),
             SwarmEvent::Behaviour(BehaviourEvent::Blocks(e)) => self.on_blocks(e),
             SwarmEvent::ConnectionEstablished {
@@ -195,6 +195,10 @@ impl SwarmTask {
         if !self.kad_bootstrapped {
             // Kademlia re-bootstraps by itself from here on (new peers, every 5 minutes).
             self.kad_bootstrapped = kad.bootstrap().is_ok();
+            // A node that joins reads the registry as soon as it has a DHT peer.
+            if self.kad_bootstrapped {
+                self.fetch_registry();
+            }
         }
     }
 

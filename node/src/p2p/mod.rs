@@ -1,5 +1,5 @@
 //! The libp2p side of a node: one swarm task (TCP + noise + yamux, identify, Kademlia for
-//! discovery, gossipsub with explicit validation, request/response protocols for catch-up
+//! discovery and the registry's records (`registry_dht.rs`), gossipsub with explicit validation, request/response protocols for catch-up
 //! sync and block transfer) behind a small handle.
 //!
 //! The swarm task never verifies anything expensive: it decodes gossip into domain messages
@@ -15,6 +15,8 @@
 mod behaviour;
 mod blocks;
 mod events;
+pub mod location;
+mod registry_dht;
 mod scoring;
 mod swarm;
 mod sync;
@@ -79,6 +81,14 @@ pub enum Inbound {
     },
     /// A new connection to a peer: a good moment to ask it for what we missed.
     PeerConnected(PeerId),
+    /// A provider's location read from the DHT (signature checked), after
+    /// [`P2pHandle::find_provider`].
+    Location(location::ProviderLocation),
+    /// Registry messages of a record read from the DHT (not yet checked; no report).
+    Registry {
+        /// The announcement and assignments of one dataset record.
+        messages: Vec<GossipMessage>,
+    },
 }
 
 /// The response channel of one inbound sync request (opaque to the node).
@@ -170,6 +180,18 @@ pub(crate) enum Command {
     Dial {
         addr: libp2p::Multiaddr,
     },
+    PutRegistry {
+        root: proofmesh_proto::DatasetRoot,
+        record: Vec<u8>,
+    },
+    PutLocation {
+        provider: proofmesh_proto::ProviderKey,
+        record: Vec<u8>,
+    },
+    FindProvider {
+        provider: proofmesh_proto::ProviderKey,
+    },
+    FetchRegistry,
     PeerScore {
         peer: PeerId,
         reply: oneshot::Sender<Option<f64>>,
@@ -193,6 +215,39 @@ impl P2pHandle {
     /// Publishes an encoded message on `topic` (our own messages need no validation).
     pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), P2pError> {
         self.send(Command::Publish { topic, data }).await
+    }
+
+    /// Puts our registry's record of a dataset (`records::dataset_record`) to the DHT, merged
+    /// with the one held, and the dataset's root to the index.
+    pub async fn put_registry(
+        &self,
+        root: proofmesh_proto::DatasetRoot,
+        record: Vec<u8>,
+    ) -> Result<(), P2pError> {
+        self.send(Command::PutRegistry { root, record }).await
+    }
+
+    /// Puts our signed location (`location::ProviderLocation::sign`) to the DHT.
+    pub async fn put_location(
+        &self,
+        provider: proofmesh_proto::ProviderKey,
+        record: Vec<u8>,
+    ) -> Result<(), P2pError> {
+        self.send(Command::PutLocation { provider, record }).await
+    }
+
+    /// Looks a provider's location up in the DHT: it arrives as [`Inbound::Location`] on the
+    /// control queue if found.
+    pub async fn find_provider(
+        &self,
+        provider: proofmesh_proto::ProviderKey,
+    ) -> Result<(), P2pError> {
+        self.send(Command::FindProvider { provider }).await
+    }
+
+    /// Reads the registry from the DHT now (its records arrive as [`Inbound::Registry`]).
+    pub async fn fetch_registry(&self) -> Result<(), P2pError> {
+        self.send(Command::FetchRegistry).await
     }
 
     /// Reports the one validation verdict of a received message.

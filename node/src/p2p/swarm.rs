@@ -120,6 +120,8 @@ pub(super) struct SwarmTask {
     commands: mpsc::Receiver<Command>,
     bootstrap: Vec<Multiaddr>,
     pub(super) kad_bootstrapped: bool,
+    /// When the registry was last read from the DHT.
+    pub(super) last_registry_fetch: Instant,
     last_redial: Instant,
     /// The score band (`scoring::SCORE_BANDS`) of each connected peer at the last tick: a
     /// change is logged with the peer id, which the metric no longer carries.
@@ -191,6 +193,7 @@ pub async fn spawn_tracked(
         commands,
         bootstrap: config.bootstrap,
         kad_bootstrapped: false,
+        last_registry_fetch: Instant::now(),
         last_redial: Instant::now(),
         bands: HashMap::new(),
         block_server: None,
@@ -358,6 +361,10 @@ impl SwarmTask {
                     .set_application_score(&peer, score);
             }
             Command::Dial { addr } => self.dial(addr),
+            Command::PutRegistry { root, record } => self.put_registry(root, record),
+            Command::PutLocation { provider, record } => self.put_location(provider, record),
+            Command::FindProvider { provider } => self.find_provider(&provider),
+            Command::FetchRegistry => self.fetch_registry(),
             Command::PeerScore { peer, reply } => {
                 let _ = reply.send(gossip.peer_score(&peer));
             }
@@ -407,6 +414,11 @@ impl SwarmTask {
             }
             keep
         });
+        if self.kad_bootstrapped
+            && self.last_registry_fetch.elapsed() >= super::registry_dht::REFETCH_EVERY
+        {
+            self.fetch_registry();
+        }
         if peers.is_empty() && self.last_redial.elapsed() >= REDIAL_EVERY {
             self.dial_bootstrap();
         }

@@ -21,6 +21,8 @@ impl VerifierNode {
                     stored = self.persist(&writes);
                     if !stored {
                         self.failed = true;
+                    } else {
+                        self.put_registry(&writes).await;
                     }
                 }
                 Output::Report { msg, action } => {
@@ -45,6 +47,27 @@ impl VerifierNode {
                     }
                 }
                 Output::Note(note) => log_note(&note),
+            }
+        }
+    }
+
+    /// Puts the DHT record of every dataset whose registry entries this write made durable
+    /// (a node that joins later reads them there).
+    async fn put_registry(&self, writes: &Writes) {
+        let roots: std::collections::BTreeSet<_> = writes
+            .datasets
+            .iter()
+            .map(|a| a.root)
+            .chain(writes.assignments.iter().map(|s| s.slot.dataset))
+            .collect();
+        for root in roots {
+            let registry = &self.engine.intake().registry;
+            let Some(record) = proofmesh_verifier::intake::records::dataset_record(registry, &root)
+            else {
+                continue;
+            };
+            if self.p2p.put_registry(root, record).await.is_err() {
+                tracing::warn!("p2p stopped; DHT registry record not put");
             }
         }
     }

@@ -142,6 +142,15 @@ impl VerifierNode {
             failed: false,
         };
         node.execute(outputs).await;
+        // The DHT keeps records in memory only: after a restart, put ours again.
+        let registry = &node.engine.intake().registry;
+        for a in registry.datasets() {
+            if let Some(record) =
+                proofmesh_verifier::intake::records::dataset_record(registry, &a.root)
+            {
+                let _ = node.p2p.put_registry(a.root, record).await;
+            }
+        }
         Ok(node)
     }
 
@@ -243,5 +252,7 @@ fn to_input(inbound: Inbound) -> Option<Input<NodeHandles>> {
             Input::Synced { batches }
         }
         Inbound::PeerConnected(peer) => Input::PeerConnected(peer),
+        Inbound::Registry { messages } => Input::Registry(messages),
+        Inbound::Location(_) => return None,
     })
 }

@@ -538,3 +538,45 @@ pub(crate) fn p2p_section(listen: &[&str], bootstrap: &[String]) -> String {
         "\n[p2p]\nidentity_key = \"node.key\"\nlisten = {listen:?}\nbootstrap = {bootstrap:?}\n"
     )
 }
+
+/// `node.toml` of verifier `i` of a small mesh (gRPC on a free port), bootstrapping from
+/// `bootstrap`.
+pub(crate) fn mesh_verifier_config(
+    layout: &proofmesh_node::devnet::Layout,
+    opts: &proofmesh_node::devnet::DevnetOptions,
+    i: usize,
+    genesis: u64,
+    bootstrap: &[String],
+) -> PathBuf {
+    let text = format!(
+        "role = \"verifier\"\ndata_dir = \"data\"\ngrpc_addr = \"127.0.0.1:0\"\n{}{}\n[verifier]\nbls_key = \"verifier.key\"\nbatch_size = 64\nbatch_delay_ms = 100\n",
+        p2p_section(&["/ip4/127.0.0.1/tcp/0"], bootstrap),
+        network_section(layout, opts, genesis),
+    );
+    let path = layout.verifiers[i].join("node.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `node.toml` of prover `j` of a small mesh: the owner's records of its slots, its
+/// `[[prover.hold]]` tables, bootstrapping from `bootstrap`.
+pub(crate) fn mesh_prover_config(
+    layout: &proofmesh_node::devnet::Layout,
+    opts: &proofmesh_node::devnet::DevnetOptions,
+    j: usize,
+    genesis: u64,
+    bootstrap: &[String],
+) -> PathBuf {
+    let records = layout.prover_records(j);
+    let records: Vec<&str> = records.iter().map(|p| s(p)).collect();
+    let text = format!(
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nregistry = {records:?}\n{}",
+        p2p_section(&["/ip4/127.0.0.1/tcp/0"], bootstrap),
+        network_section(layout, opts, genesis),
+        s(&layout.dir.join("keys").join("proving.key")),
+        layout.prover_hold(j),
+    );
+    let path = layout.provers[j].join("node.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}

@@ -82,6 +82,10 @@ pub enum Input<H: Handles> {
     },
     /// A new verifier set (takes effect from its `effective_from`).
     VerifierSet(VerifierSet),
+    /// Registry messages from a source other than gossip (the Kademlia DHT's records, which
+    /// a node that joins late reads): checked and kept exactly as gossiped ones, with no
+    /// verdict to report.
+    Registry(Vec<GossipMessage>),
 }
 
 /// One action for the caller to carry out, in order.
@@ -284,6 +288,7 @@ impl<H: Handles> Debug for Input<H> {
             Input::Flush => "Flush",
             Input::Entropy { .. } => "Entropy",
             Input::VerifierSet(_) => "VerifierSet",
+            Input::Registry(_) => "Registry",
         })
     }
 }

@@ -273,6 +273,7 @@ impl<H: Handles> Engine<H> {
             Input::Entropy { period, value } => {
                 self.intake.record_entropy(period, value);
             }
+            Input::Registry(messages) => self.on_registry_records(messages, &mut step),
             Input::VerifierSet(set) => {
                 step.note(Note::VerifierSetChanged {
                     effective_from: set.effective_from,

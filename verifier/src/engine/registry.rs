@@ -68,6 +68,29 @@ impl<H: Handles> Engine<H> {
         step.push(Output::Report { msg, action });
     }
 
+    /// Registry messages read from the DHT: announcements first (an assignment needs its
+    /// dataset), each checked as if gossiped; a refused one is noted, never reported.
+    pub(super) fn on_registry_records(&mut self, messages: Vec<GossipMessage>, step: &mut Step<H>) {
+        let (announces, rest): (Vec<_>, Vec<_>) = messages
+            .into_iter()
+            .partition(|m| matches!(m, GossipMessage::Announce(_)));
+        for m in announces.into_iter().chain(rest) {
+            let (kind, outcome) = match m {
+                GossipMessage::Announce(a) => ("announce", self.on_announce(a, step)),
+                GossipMessage::Assign(s) => ("assign", self.on_assign(s, step)),
+                _ => continue,
+            };
+            if let Err(e) = outcome {
+                if e.action() == GossipAction::Reject {
+                    step.note(Note::Refused {
+                        kind,
+                        reason: e.reason(),
+                    });
+                }
+            }
+        }
+    }
+
     fn on_announce(
         &mut self,
         a: DatasetAnnounce,

@@ -1,0 +1,95 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! `proofmesh dataset get ROOT --out FILE --bootstrap NODE`: the original file back from the
+//! dataset root alone. A real verifier and K + M = 3 real provers (one slot each, a dataset
+//! `proofmesh dataset encode` made of a demo file); the client knows one node's address and
+//! the root, reads the owner-signed announcement and assignments from the registry in the
+//! DHT, each provider's signed location there too, and fetches and checks K slots over block
+//! transfer. With M = 1 provider down (a data slot's: the file needs erasure decoding) it
+//! still gets the file, byte for byte.
+
+mod common;
+
+use common::*;
+use proofmesh_node::devnet::generate;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dataset_get_by_root_finds_registry_and_providers_in_the_dht_with_m_providers_down() {
+    let tmp = temp_dir();
+    let dir = std::fs::canonicalize(tmp.path()).unwrap();
+    let mut opts = mesh_options(&dir, 1, 3, 6, 3, 31);
+    opts.proof_probability = 0;
+    let layout = tokio::task::spawn_blocking({
+        let opts = opts.clone();
+        move || generate(&opts).unwrap()
+    })
+    .await
+    .unwrap();
+    let genesis = unix_now();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let v = start_node(
+        &mesh_verifier_config(&layout, &opts, 0, genesis, &[]),
+        &logs,
+        "verifier",
+    );
+    let v_p2p = wait_file(
+        &layout.verifiers[0].join("data").join("p2p.addr"),
+        "V's p2p address",
+    );
+    let mut provers: Vec<Spawned> = (0..3)
+        .map(|j| {
+            start_node(
+                &mesh_prover_config(&layout, &opts, j, genesis, std::slice::from_ref(&v_p2p)),
+                &logs,
+                &format!("prover-{j}"),
+            )
+        })
+        .collect();
+    for (j, p) in provers.iter().enumerate() {
+        wait_until(
+            Duration::from_secs(60),
+            Duration::from_millis(100),
+            &format!("prover {j} to serve blocks"),
+            || p.stderr().contains("serving blocks"),
+        );
+    }
+    // The verifier holds every assignment (and has put the dataset's record into the DHT).
+    wait_until(
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        "the verifier to store every assignment",
+        || v.stderr().matches("slot assigned").count() >= 3,
+    );
+
+    // Slot 0's provider down: slot 1 and the parity slot rebuild the file.
+    provers[0].stop();
+    let out = dir.join("got.bin");
+    let root = layout.root.to_string();
+    let o = proofmesh(&[
+        "dataset",
+        "get",
+        &root,
+        "--out",
+        s(&out),
+        "--bootstrap",
+        &v_p2p,
+        "--wait-secs",
+        "40",
+    ]);
+    let text = stdout(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{text}\n{}\nV said:\n{}",
+        stderr(&o),
+        tail(&v.stderr(), 30)
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(dir.join("demo.bin")).unwrap(),
+        "{text}"
+    );
+    assert!(text.contains("(erasure decoding)"), "{text}");
+    drop((provers, v));
+}
