@@ -79,7 +79,7 @@ fn bench(c: &mut Criterion) {
                 proof_bytes as f64 / hb.len() as f64
             );
         }
-        let group = format!("heartbeat_check/{n}_slots");
+        let group = format!("heartbeat_check_{n}_slots");
         let mut g = c.benchmark_group(&group);
         g.bench_function(BenchmarkId::from_parameter("proof_envelopes"), |b| {
             b.iter(|| {

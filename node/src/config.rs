@@ -179,6 +179,19 @@ pub struct ProverSection {
     /// start when it cannot.
     #[serde(default)]
     pub gpu: bool,
+    /// Nodes to fetch a held slot from when its file does not exist yet (the owner's, or
+    /// another holder's, `MULTIADDR/p2p/PEER_ID`); the slot's other assignees found in the
+    /// DHT are asked too. Every block is checked against the announced slot root before the
+    /// file is written, and proving starts only once it is complete.
+    #[serde(default)]
+    pub fetch_from: Vec<String>,
+    /// Seconds to wait for the DHT (the slot's holders) before fetching a missing slot.
+    #[serde(default = "default_fetch_wait")]
+    pub fetch_wait_secs: u64,
+}
+
+fn default_fetch_wait() -> u64 {
+    20
 }
 
 /// One slot a provider holds (`[[prover.hold]]`).

@@ -3,6 +3,7 @@
 //! trackers of the staged shutdown. `crate::run` builds the context and owns the shutdown;
 //! a launcher only starts its role's tasks on the context's trackers.
 
+mod fetch_held;
 pub(crate) mod prover;
 pub(crate) mod sources;
 pub(crate) mod verifier;

@@ -1,5 +1,6 @@
 //! The prover launcher: loads the proving key and the held slot files (off the async workers) and
-//! the owner-signed registry records, optionally moves the MSMs to a GPU, and spawns the
+//! the owner-signed registry records (fetching first any held slot not on disk yet:
+//! `fetch_held`), optionally moves the MSMs to a GPU, and spawns the
 //! prover role and the block server for the slots assigned to it; gossip that reaches a
 //! prover is drained with Ignore.
 
@@ -12,12 +13,20 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Starts the prover role.
-pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(), NodeError> {
+pub(crate) async fn launch(ctx: &NodeContext, mut inbound: P2pInbound) -> Result<(), NodeError> {
     let p = ctx
         .config
         .prover
         .as_ref()
         .ok_or_else(|| NodeError::Setup("role = \"prover\" needs [prover]".into()))?;
+    let registry = p
+        .registry
+        .iter()
+        .map(|path| Ok((path.clone(), crate::owner::read_record(path)?)))
+        .collect::<Result<Vec<_>, crate::owner::OwnerError>>()
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
+    // Held slots not on disk yet (a new assignment): fetched and checked before anything else.
+    super::fetch_held::fetch_missing(ctx, p, &registry, &mut inbound.control).await?;
     let vk = p.proving_key.with_file_name("verifying.key");
     let (proving_key, hold) = (p.proving_key.clone(), p.hold.clone());
     let loaded = tokio::task::spawn_blocking(move || {
@@ -37,12 +46,6 @@ pub(crate) async fn launch(ctx: &NodeContext, inbound: P2pInbound) -> Result<(),
     .await
     .map_err(|e| NodeError::Setup(format!("loading the prover: {e}")))?;
     let (prover, held) = loaded.map_err(crate::prover_node::ProverNodeError::from)?;
-    let registry = p
-        .registry
-        .iter()
-        .map(|path| Ok((path.clone(), crate::owner::read_record(path)?)))
-        .collect::<Result<Vec<_>, crate::owner::OwnerError>>()
-        .map_err(|e| NodeError::Setup(e.to_string()))?;
     let prover = if p.gpu {
         tokio::task::block_in_place(|| crate::gpu::prover_on_gpu(prover))
             .map_err(|e| NodeError::Setup(e.to_string()))?
