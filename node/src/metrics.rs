@@ -21,6 +21,11 @@ pub const REGISTRY_REJECTED: &str = "proofmesh_registry_rejected_total";
 pub const PROOFS_PUBLISHED: &str = "proofmesh_proofs_published_total";
 /// Registry records of the Kademlia DHT, labels `op` (put, get, inbound_put) and `outcome`.
 pub const DHT_RECORDS: &str = "proofmesh_dht_records_total";
+/// Repair requests received, label `outcome` (`verified`, or why the evidence was refused).
+pub const REPAIR_REQUESTS: &str = "proofmesh_repair_requests_total";
+/// Repairs by step: `decided` (a volunteer won the claims of a lost slot), `expired` (it
+/// did not deliver in time).
+pub const REPAIRS: &str = "proofmesh_repairs_total";
 /// Heartbeats published by this node's prover role.
 pub const HEARTBEATS_PUBLISHED: &str = "proofmesh_heartbeats_published_total";
 /// Proving failures of this node's prover role, label `reason`.
@@ -107,6 +112,11 @@ fn describe() {
         "Registry messages refused as the sender's fault, by kind and reason"
     );
     describe_counter!(PROOFS_PUBLISHED, "Proofs published by this node's prover");
+    describe_counter!(
+        REPAIR_REQUESTS,
+        "Repair requests received: verified, or refused with the reason (forged or stale evidence)"
+    );
+    describe_counter!(REPAIRS, "Repairs by step: decided, expired");
     describe_counter!(
         DHT_RECORDS,
         "Registry records of the DHT put, found and refused, by op and outcome"

@@ -103,14 +103,56 @@ fn certificate() -> QuorumCertificate {
     }
 }
 
+/// A repair request whose evidence is two certified failures of its slot (periods 42, 44).
 fn repair() -> RepairRequest {
+    let first = certificate();
+    let mut last = certificate();
+    last.period = Period(44);
     RepairRequest {
         slot: slot(7, 4),
         period: Period(44),
-        certificate: ContentId([3; 32]),
+        certificate: last.content_id(),
         verifier: VerifierIndex(1),
         signature: BlsSignature([1; 96]),
+        evidence: vec![first, last],
     }
+}
+
+#[test]
+fn repair_evidence_must_be_the_slots_run_ending_in_the_named_loss() {
+    let good = repair();
+    assert_eq!(RepairRequest::decode(&good.encode()), Ok(good.clone()));
+    let refused = |r: RepairRequest| RepairRequest::decode(&r.encode()).is_err();
+    // No evidence, too much, out of order, another slot's, a loss id or period not the last's.
+    assert!(refused(RepairRequest {
+        evidence: vec![],
+        ..good.clone()
+    }));
+    let mut many = good.clone();
+    many.evidence = (0..9)
+        .map(|p| {
+            let mut c = certificate();
+            c.period = Period(36 + p);
+            c
+        })
+        .collect();
+    many.period = Period(44);
+    many.certificate = many.evidence[8].content_id();
+    assert!(refused(many));
+    let mut unsorted = good.clone();
+    unsorted.evidence.reverse();
+    assert!(refused(unsorted));
+    let mut other = good.clone();
+    other.evidence[0].entry.slot = slot(7, 5);
+    assert!(refused(other));
+    assert!(refused(RepairRequest {
+        certificate: ContentId([3; 32]),
+        ..good.clone()
+    }));
+    assert!(refused(RepairRequest {
+        period: Period(43),
+        ..good
+    }));
 }
 
 fn round_trip<M: WireMessage + PartialEq + std::fmt::Debug>(m: &M) {

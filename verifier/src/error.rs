@@ -192,3 +192,67 @@ impl AttestError {
         }
     }
 }
+
+/// Why a repair request does not show its slot lost (`attest::check_repair_request`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepairEvidenceError {
+    /// The request's own signature.
+    #[error("request signature: {0}")]
+    Signature(AttestError),
+    /// An evidence certificate does not verify against its period's verifier set.
+    #[error("evidence certificate of period {period}: {error}")]
+    Certificate {
+        /// Its period.
+        period: proofmesh_proto::Period,
+        /// Why.
+        error: AttestError,
+    },
+    /// An evidence certificate certifies a met duty, not a failure.
+    #[error("evidence certificate of period {0} certifies {1:?}, not a failure")]
+    NotAFailure(proofmesh_proto::Period, proofmesh_proto::Verdict),
+    /// The failures do not reach the health budgets: the slot is not lost.
+    #[error("{misses} certified failures ({invalids} invalid) do not reach the budgets")]
+    BelowBudget {
+        /// Failed duties in the evidence.
+        misses: u32,
+        /// Of which Invalid.
+        invalids: u32,
+    },
+    /// The slot was certified a met duty after the loss: the request is stale.
+    #[error("slot certified {verdict:?} in period {period}, after its loss")]
+    Stale {
+        /// The later certificate's period.
+        period: proofmesh_proto::Period,
+        /// Its verdict.
+        verdict: proofmesh_proto::Verdict,
+    },
+}
+
+impl RepairEvidenceError {
+    /// Forged or broken evidence is the sender's fault (Reject: it costs the sender score,
+    /// the seed's "repeated false triggers cost reputation"); a stale request (the slot
+    /// recovered since: a race, not a lie) and a certificate of a verifier set we do not hold
+    /// are nobody's (Ignore).
+    pub fn action(&self) -> crate::intake::GossipAction {
+        use crate::intake::GossipAction::{Ignore, Reject};
+        match self {
+            RepairEvidenceError::Signature(e)
+            | RepairEvidenceError::Certificate { error: e, .. } => e.action(),
+            RepairEvidenceError::Stale { .. } => Ignore,
+            RepairEvidenceError::NotAFailure(..) | RepairEvidenceError::BelowBudget { .. } => {
+                Reject
+            }
+        }
+    }
+
+    /// A short label (metrics, logs).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RepairEvidenceError::Signature(_) => "bad_signature",
+            RepairEvidenceError::Certificate { .. } => "bad_certificate",
+            RepairEvidenceError::NotAFailure(..) => "not_a_failure",
+            RepairEvidenceError::BelowBudget { .. } => "below_budget",
+            RepairEvidenceError::Stale { .. } => "stale",
+        }
+    }
+}

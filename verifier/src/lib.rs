@@ -20,15 +20,17 @@ pub mod groth16;
 pub mod health;
 pub mod intake;
 pub mod quorum;
+pub mod repair;
 pub mod snarkjs;
 pub mod system;
 
 pub use attest::{
-    sign_batch, sign_repair_request, verify_batch_signature, verify_repair_request, VerifierKeypair,
+    check_repair_request, sign_batch, sign_repair_request, verify_batch_signature,
+    verify_repair_request, VerifierKeypair,
 };
 pub use batch::{verify_batch, BatchItem};
 pub use circuit_id::{circuit_id_of, CircuitId};
-pub use error::AttestError;
+pub use error::{AttestError, RepairEvidenceError};
 pub use error::{SnarkjsError, VerifyError};
 pub use groth16::PreparedKey;
 pub use health::{HealthConfig, HealthEffect, HealthEvent, HealthState};

@@ -176,13 +176,33 @@ fn log_note(note: &Note) {
             metrics::counter!(m::ATTESTATIONS_RECEIVED, "outcome" => "equivocation").increment(1);
         }
         Note::DatasetAnnounced(_) | Note::SlotAssigned(_) => {}
-        Note::RepairRequested(slot) => tracing::info!(%slot, "repair requested"),
+        Note::RepairRequested(slot) => {
+            tracing::info!(%slot, "repair requested");
+            metrics::counter!(m::REPAIR_REQUESTS, "outcome" => "verified").increment(1);
+        }
+        Note::RepairDecided {
+            slot,
+            volunteer,
+            from,
+        } => {
+            tracing::info!(%slot, volunteer = %hex::encode(volunteer.0), from = from.0, "repair claimed: the volunteer answers for the slot");
+            metrics::counter!(m::REPAIRS, "step" => "decided").increment(1);
+        }
+        Note::RepairExpired { slot, volunteer } => {
+            tracing::warn!(%slot, volunteer = %hex::encode(volunteer.0), "repair claim expired undelivered: the slot is open again");
+            metrics::counter!(m::REPAIRS, "step" => "expired").increment(1);
+        }
+        Note::RepairEvidenceMissing(slot) => {
+            tracing::warn!(%slot, "slot lost, but its loss certificates are no longer held: no repair request");
+        }
         Note::Refused { kind, reason } => {
             tracing::debug!(kind, reason, "gossip refused");
             if *kind == "proof" {
                 metrics::counter!(m::PROOFS_REJECTED, "reason" => *reason).increment(1);
             } else if *kind == "attestation" {
                 metrics::counter!(m::ATTESTATIONS_RECEIVED, "outcome" => "invalid").increment(1);
+            } else if *kind == "repair" {
+                metrics::counter!(m::REPAIR_REQUESTS, "outcome" => *reason).increment(1);
             } else if *kind == "announce" || *kind == "assign" {
                 metrics::counter!(m::REGISTRY_REJECTED, "kind" => *kind, "reason" => *reason)
                     .increment(1);

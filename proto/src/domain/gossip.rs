@@ -2,8 +2,8 @@
 //! the mesh engine takes and publishes.
 
 use super::messages::{
-    AttestationBatch, DatasetAnnounce, Heartbeat, ProofEnvelope, QuorumCertificate, RepairRequest,
-    SlotAssign,
+    AttestationBatch, DatasetAnnounce, Heartbeat, ProofEnvelope, QuorumCertificate, RepairClaim,
+    RepairRequest, SlotAssign,
 };
 
 /// A decoded gossip message (one variant per message kind).
@@ -27,4 +27,6 @@ pub enum GossipMessage {
     Repair(RepairRequest),
     /// A provider's heartbeat (heartbeats topic).
     Heartbeat(Heartbeat),
+    /// A volunteer's repair claim (repair topic).
+    Claim(RepairClaim),
 }

@@ -205,17 +205,45 @@ pub struct QuorumCertificate {
     pub aggregate_signature: BlsSignature,
 }
 
-/// A verifier asks volunteers to rebuild a lost slot of a still-recoverable dataset.
+/// A volunteer offers to rebuild a lost slot and then serve it. Of the claims of one loss
+/// that arrive by the claim deadline, the one with the smallest content id wins at every
+/// node; the winner becomes the slot's provider on the loss's evidence, not on the owner's
+/// signature (`verifier::repair`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepairClaim {
+    /// The lost slot.
+    pub slot: SlotId,
+    /// The certificate that made it lost (the repair request's `certificate`).
+    pub loss: ContentId,
+    /// The volunteer's key: signs the claim, and the rebuilt slot's proofs.
+    pub volunteer: ProviderKey,
+    /// The period the claim was made in.
+    pub period: Period,
+    /// The volunteer's signature over the claim.
+    pub signature: ProviderSignature,
+}
+
+/// Most certificates a repair request carries as evidence (a health budget is a handful of
+/// failed duties; more is spam).
+pub const MAX_REPAIR_EVIDENCE: usize = 8;
+
+/// A verifier asks volunteers to rebuild a lost slot of a still-recoverable dataset. It
+/// carries its evidence: the quorum certificates of the failed duties that made the slot
+/// lost, so anyone holding the verifier set can check the loss without trusting the sender.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RepairRequest {
     /// The lost slot.
     pub slot: SlotId,
     /// The period in which the slot was declared lost.
     pub period: Period,
-    /// The certificate that made the slot lost.
+    /// The certificate that made the slot lost (the last of `evidence`).
     pub certificate: ContentId,
     /// The requesting verifier.
     pub verifier: VerifierIndex,
     /// Its BLS signature over the request.
     pub signature: BlsSignature,
+    /// The run of certified failures (Missing or Invalid) that made the slot lost: 1 to
+    /// [`MAX_REPAIR_EVIDENCE`], ascending by period, all of `slot`, the last of `period`
+    /// (checked on decoding; their signatures and the health budget by the verifier crate).
+    pub evidence: Vec<QuorumCertificate>,
 }

@@ -15,8 +15,8 @@ pub use ids::{CircuitId, ContentId, DatasetRoot, Period, SlotId, SlotRoot, MAX_S
 pub use keys::{BlsPublicKey, BlsSignature, ProviderKey, ProviderSignature, VerifierIndex};
 pub use messages::{
     AttestationBatch, DatasetAnnounce, Heartbeat, ProofEnvelope, ProofSystem, QuorumCertificate,
-    RepairRequest, SignerProof, SlotAssign, SlotVerdict, BLOCK_BYTES, CELLS_PER_BLOCK,
-    MAX_BLOCKS_PER_SLOT, MAX_HEARTBEAT_SLOTS, MAX_PROOF_BYTES, PROOF_BYTES,
+    RepairClaim, RepairRequest, SignerProof, SlotAssign, SlotVerdict, BLOCK_BYTES, CELLS_PER_BLOCK,
+    MAX_BLOCKS_PER_SLOT, MAX_HEARTBEAT_SLOTS, MAX_PROOF_BYTES, MAX_REPAIR_EVIDENCE, PROOF_BYTES,
 };
 pub use signers::SignerBitfield;
 pub use verdict::Verdict;

@@ -4,7 +4,7 @@ use super::convert::{FromWire, ToWire};
 use super::error::DecodeError;
 use crate::domain::{
     AttestationBatch, ContentId, DatasetAnnounce, Heartbeat, ProofEnvelope, QuorumCertificate,
-    RepairRequest, SlotAssign,
+    RepairClaim, RepairRequest, SlotAssign,
 };
 use prost::Message;
 use sha2::{Digest, Sha256};
@@ -97,8 +97,10 @@ wire_message!(
 wire_message!(
     RepairRequest,
     pb::RepairRequest,
-    1024,
-    b"proofmesh/v1/RepairRequest"
+    // The evidence: up to 8 certificates; a certificate's own limit is 1 MiB, but one of a
+    // realistic set (≤ 256 signers) is far smaller, and the whole request is bounded here.
+    1 << 20,
+    b"proofmesh/v2/RepairRequest"
 );
 wire_message!(
     Heartbeat,
@@ -106,4 +108,10 @@ wire_message!(
     // 1024 slot refs (41 bytes each with their field header) and the fixed fields.
     42 * 1024 + 256,
     b"proofmesh/v2/Heartbeat"
+);
+wire_message!(
+    RepairClaim,
+    pb::RepairClaim,
+    512,
+    b"proofmesh/v2/RepairClaim"
 );

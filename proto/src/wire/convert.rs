@@ -361,13 +361,55 @@ impl ToWire<pb::QuorumCertificate> for QuorumCertificate {
 
 impl FromWire<pb::RepairRequest> for RepairRequest {
     fn from_wire(p: pb::RepairRequest) -> Result<Self, DecodeError> {
-        Ok(Self {
+        if p.evidence.is_empty() || p.evidence.len() > MAX_REPAIR_EVIDENCE {
+            return Err(DecodeError::Range {
+                field: "evidence",
+                why: "1 to 8 certificates",
+            });
+        }
+        let evidence = p
+            .evidence
+            .into_iter()
+            .map(QuorumCertificate::from_wire)
+            .collect::<Result<Vec<_>, _>>()?;
+        let request = Self {
             slot: slot("slot", p.slot)?,
             period: Period(p.period),
             certificate: ContentId(fixed("certificate_id", &p.certificate_id)?),
             verifier: verifier(p.verifier_index)?,
             signature: BlsSignature(fixed("signature", &p.signature)?),
-        })
+            evidence,
+        };
+        if request
+            .evidence
+            .iter()
+            .any(|c| c.entry.slot != request.slot)
+        {
+            return Err(DecodeError::Range {
+                field: "evidence",
+                why: "a certificate of another slot",
+            });
+        }
+        if request
+            .evidence
+            .windows(2)
+            .any(|w| w[0].period >= w[1].period)
+        {
+            return Err(DecodeError::Unsorted("evidence"));
+        }
+        let last = request
+            .evidence
+            .last()
+            .ok_or(DecodeError::Missing("evidence"))?;
+        if last.period != request.period
+            || crate::wire::WireMessage::content_id(last) != request.certificate
+        {
+            return Err(DecodeError::Range {
+                field: "certificate_id",
+                why: "must be the last evidence certificate, of the request's period",
+            });
+        }
+        Ok(request)
     }
 }
 
@@ -379,6 +421,7 @@ impl ToWire<pb::RepairRequest> for RepairRequest {
             certificate_id: self.certificate.0.to_vec(),
             verifier_index: self.verifier.0.into(),
             signature: self.signature.0.to_vec(),
+            evidence: self.evidence.iter().map(ToWire::to_wire).collect(),
         }
     }
 }
@@ -415,6 +458,30 @@ impl ToWire<pb::Heartbeat> for Heartbeat {
             period: self.period.0,
             slots: self.slots.iter().map(slot_wire).collect(),
             provider_signature: self.signature.0.to_vec(),
+        }
+    }
+}
+
+impl FromWire<pb::RepairClaim> for RepairClaim {
+    fn from_wire(p: pb::RepairClaim) -> Result<Self, DecodeError> {
+        Ok(Self {
+            slot: slot("slot", p.slot)?,
+            loss: ContentId(fixed("loss_certificate_id", &p.loss_certificate_id)?),
+            volunteer: ProviderKey(fixed("volunteer_key", &p.volunteer_key)?),
+            period: Period(p.period),
+            signature: ProviderSignature(fixed("volunteer_signature", &p.volunteer_signature)?),
+        })
+    }
+}
+
+impl ToWire<pb::RepairClaim> for RepairClaim {
+    fn to_wire(&self) -> pb::RepairClaim {
+        pb::RepairClaim {
+            slot: Some(slot_wire(&self.slot)),
+            loss_certificate_id: self.loss.0.to_vec(),
+            volunteer_key: self.volunteer.0.to_vec(),
+            period: self.period.0,
+            volunteer_signature: self.signature.0.to_vec(),
         }
     }
 }
@@ -458,7 +525,7 @@ impl RepairRequest {
     pub fn signing_bytes(&self) -> Vec<u8> {
         let mut p = self.to_wire();
         p.signature.clear();
-        tagged(b"proofmesh/v1/RepairRequest/sign", p)
+        tagged(b"proofmesh/v2/RepairRequest/sign", p)
     }
 }
 
@@ -468,5 +535,14 @@ impl Heartbeat {
         let mut p = self.to_wire();
         p.provider_signature.clear();
         tagged(b"proofmesh/v2/Heartbeat/sign", p)
+    }
+}
+
+impl RepairClaim {
+    /// The bytes the volunteer signs.
+    pub fn signing_bytes(&self) -> Vec<u8> {
+        let mut p = self.to_wire();
+        p.volunteer_signature.clear();
+        tagged(b"proofmesh/v2/RepairClaim/sign", p)
     }
 }

@@ -6,7 +6,7 @@ use super::codec::WireMessage;
 use super::error::DecodeError;
 use crate::domain::{
     AttestationBatch, DatasetAnnounce, GossipMessage, Heartbeat, ProofEnvelope, QuorumCertificate,
-    RepairRequest, SlotAssign,
+    RepairClaim, RepairRequest, SlotAssign,
 };
 
 /// The gossip topics (versioned names: protocol 2).
@@ -20,7 +20,7 @@ pub enum GossipTopic {
     Attestations,
     /// Quorum certificates.
     Certificates,
-    /// Repair requests.
+    /// Repair requests and volunteers' claims.
     Repair,
     /// Providers' heartbeats (one small message per provider per period).
     Heartbeats,
@@ -76,7 +76,7 @@ pub struct Kind {
 }
 
 /// Every kind of gossip message.
-pub const KINDS: [Kind; 7] = [
+pub const KINDS: [Kind; 8] = [
     Kind {
         tag: 1,
         name: "announce",
@@ -126,6 +126,13 @@ pub const KINDS: [Kind; 7] = [
         max_bytes: Heartbeat::MAX_BYTES,
         decode: |b| Heartbeat::decode(b).map(GossipMessage::Heartbeat),
     },
+    Kind {
+        tag: 8,
+        name: "claim",
+        topic: GossipTopic::Repair,
+        max_bytes: RepairClaim::MAX_BYTES,
+        decode: |b| RepairClaim::decode(b).map(GossipMessage::Claim),
+    },
 ];
 
 /// The row of a message.
@@ -138,6 +145,7 @@ pub fn kind_of(message: &GossipMessage) -> &'static Kind {
         GossipMessage::Certificate(_) => 5,
         GossipMessage::Repair(_) => 6,
         GossipMessage::Heartbeat(_) => 7,
+        GossipMessage::Claim(_) => 8,
     };
     &KINDS[tag - 1]
 }
@@ -152,6 +160,7 @@ pub fn encode_gossip(message: &GossipMessage) -> Vec<u8> {
         GossipMessage::Certificate(m) => m.encode(),
         GossipMessage::Repair(m) => m.encode(),
         GossipMessage::Heartbeat(m) => m.encode(),
+        GossipMessage::Claim(m) => m.encode(),
     };
     let mut out = Vec::with_capacity(1 + body.len());
     out.push(kind_of(message).tag);

@@ -292,6 +292,26 @@ impl Fixture {
         self.envelope_by(Self::holder(slot), slot, period, kind)
     }
 
+    /// Provider `by`'s signed claim to repair `slot`, lost by certificate `loss`, made in
+    /// `period`.
+    pub fn claim(
+        &self,
+        by: usize,
+        slot: u16,
+        loss: proofmesh_proto::ContentId,
+        period: Period,
+    ) -> proofmesh_proto::RepairClaim {
+        let mut c = proofmesh_proto::RepairClaim {
+            slot: self.slot(slot),
+            loss,
+            volunteer: self.provider_key(by),
+            period,
+            signature: ProviderSignature([0; 64]),
+        };
+        c.signature = self.sign(by, &c.signing_bytes());
+        c
+    }
+
     /// Re-signs `envelope` as the slot's holder after a test changed it (e.g. its circuit).
     pub fn resign(&self, mut envelope: ProofEnvelope) -> ProofEnvelope {
         let j = Self::holder(envelope.slot.index);

@@ -56,6 +56,7 @@ pub fn message_id(m: &GossipMessage) -> ContentId {
         GossipMessage::Certificate(x) => x.content_id(),
         GossipMessage::Repair(x) => x.content_id(),
         GossipMessage::Heartbeat(x) => x.content_id(),
+        GossipMessage::Claim(x) => x.content_id(),
     }
 }
 

@@ -22,7 +22,7 @@ mod tree;
 pub use batch::{sign_batch, verify_batch_signature};
 pub use keys::{aggregate_signatures, VerifierKeypair, VerifierPublicKey};
 pub use message::{signing_message, SIGNING_TAG};
-pub use repair::{sign_repair_request, verify_repair_request};
+pub use repair::{check_repair_request, sign_repair_request, verify_repair_request};
 pub use tree::{entries_root, entry_leaf, verify_inclusion, EntriesTree};
 
 pub(crate) use batch::{check_batch_shape, check_period, verify_signed_root};

@@ -207,6 +207,9 @@ impl<H: Handles> Engine<H> {
                 continue;
             }
             let held = Held::new((*c).clone(), publish);
+            if matches!(c.entry.verdict, Verdict::Valid) {
+                self.repair_delivered(&key.1, key.0);
+            }
             if self.intake.registry.dataset(&key.1.dataset).is_some() {
                 events.push(super::verdict_of(&held.cert, held.id));
             } else {
@@ -257,12 +260,64 @@ impl<H: Handles> Engine<H> {
         if !changes.is_empty() {
             step.changes(changes);
         }
+        for (slot, period, certificate) in &repairs {
+            self.open_repair(*slot, *certificate, *period);
+        }
         if let Some(s) = &self.signer {
             for (slot, period, certificate) in repairs {
-                let req = sign_repair_request(&s.keypair, s.index, slot, period, certificate);
-                step.push(Output::Publish(GossipMessage::Repair(req)));
+                let evidence = self.loss_evidence(&slot);
+                // The loss certificate is the one just held; earlier ones of the run may
+                // have been pruned (a run longer than the retention): the request then goes
+                // out only if what is left still reaches the budgets (its receivers check).
+                if evidence.last().map(|c| (c.period, c.content_id()))
+                    != Some((period, certificate))
+                {
+                    step.note(Note::RepairEvidenceMissing(slot));
+                    continue;
+                }
+                if let Some(req) = sign_repair_request(&s.keypair, s.index, slot, evidence) {
+                    step.push(Output::Publish(GossipMessage::Repair(req)));
+                }
             }
         }
+    }
+
+    /// The certificates we hold of the run that made `slot` lost (its health evidence), in
+    /// period order.
+    fn loss_evidence(&self, slot: &SlotId) -> Vec<QuorumCertificate> {
+        let Some(health) = self.health.slot(slot) else {
+            return Vec::new();
+        };
+        let ids: HashSet<_> = health.evidence().iter().copied().collect();
+        self.certified
+            .values()
+            .filter_map(|slots| slots.get(slot))
+            .filter(|held| ids.contains(&held.id))
+            .map(|held| held.cert.clone())
+            .collect()
+    }
+
+    /// A repair request from the mesh: its evidence checked against the verifier sets and
+    /// the health budgets (forged or insufficient evidence: Reject, its sender down-scored),
+    /// then against what we hold: a slot certified a met duty after the claimed loss has
+    /// recovered (stale: Ignore).
+    pub(super) fn on_repair_request(
+        &self,
+        request: &proofmesh_proto::RepairRequest,
+    ) -> Result<(), crate::RepairEvidenceError> {
+        crate::check_repair_request(request, |p| self.sets.governing(p), self.health.config())?;
+        let later = self
+            .certified
+            .range(request.period.next()..)
+            .filter_map(|(p, slots)| Some((*p, slots.get(&request.slot)?)))
+            .find(|(_, held)| matches!(held.cert.entry.verdict, Verdict::Valid | Verdict::Alive));
+        if let Some((period, held)) = later {
+            return Err(crate::RepairEvidenceError::Stale {
+                period,
+                verdict: held.cert.entry.verdict,
+            });
+        }
+        Ok(())
     }
 
     /// Our batches of periods `>= from` (never older than we keep), newest first when over the

@@ -241,6 +241,26 @@ pub enum Note {
     SlotAssigned(proofmesh_proto::SlotId),
     /// A verified repair request arrived.
     RepairRequested(proofmesh_proto::SlotId),
+    /// The claims of a lost slot are in: `volunteer` rebuilds it and answers for it from
+    /// `from`.
+    RepairDecided {
+        /// The slot.
+        slot: proofmesh_proto::SlotId,
+        /// The winning volunteer.
+        volunteer: proofmesh_proto::ProviderKey,
+        /// Its first period.
+        from: Period,
+    },
+    /// The winning volunteer did not deliver in time: the slot is open for claims again.
+    RepairExpired {
+        /// The slot.
+        slot: proofmesh_proto::SlotId,
+        /// The volunteer benched.
+        volunteer: proofmesh_proto::ProviderKey,
+    },
+    /// A slot became lost but we no longer hold enough of the certificates that made it so
+    /// to evidence a repair request (a run longer than the retention): none is sent.
+    RepairEvidenceMissing(proofmesh_proto::SlotId),
     /// A gossip message was refused (the reason is a metric label).
     Refused {
         /// Which kind of message.

@@ -22,6 +22,7 @@ mod attest;
 mod io;
 mod proofs;
 mod registry;
+mod repair;
 mod step;
 mod tick;
 
@@ -63,6 +64,8 @@ pub struct EngineConfig {
     pub max_orphans: usize,
     /// Most batches answered to one sync request.
     pub max_sync_batches: usize,
+    /// Repair claims: deadlines, delivery, benching (`crate::repair`).
+    pub repair: crate::repair::RepairConfig,
 }
 
 impl Default for EngineConfig {
@@ -75,6 +78,7 @@ impl Default for EngineConfig {
             max_batches_per_signer: 4,
             max_orphans: 1024,
             max_sync_batches: 1024,
+            repair: crate::repair::RepairConfig::default(),
         }
     }
 }
@@ -182,6 +186,8 @@ pub struct Engine<H: Handles> {
     /// Certificates of datasets not announced yet (a node that syncs before it hears the
     /// announcement): their verdicts reach health when it arrives.
     orphan_certs: BTreeMap<DatasetRoot, Vec<QuorumCertificate>>,
+    /// Lost slots' repairs: the volunteers' claims and who won (`crate::repair`).
+    repairs: crate::repair::ClaimBook,
 }
 
 impl<H: Handles> Engine<H> {
@@ -227,6 +233,7 @@ impl<H: Handles> Engine<H> {
             pruned_before: Period(0),
             orphan_claims: Vec::new(),
             orphan_certs: BTreeMap::new(),
+            repairs: crate::repair::ClaimBook::new(config.repair),
         };
         let mut step = Step::new();
         engine.restore(restored, now_s, &mut step);

@@ -10,7 +10,7 @@ use super::io::{Millis, Note, Output};
 use super::step::Step;
 use super::{Engine, Handles};
 use crate::intake::{GossipAction, IntakeError};
-use crate::{verify_repair_request, HealthEvent};
+use crate::HealthEvent;
 use proofmesh_proto::{DatasetAnnounce, DatasetRoot, GossipMessage, SlotAssign};
 
 impl<H: Handles> Engine<H> {
@@ -50,14 +50,22 @@ impl<H: Handles> Engine<H> {
                     .map(|_| GossipAction::Accept);
                 ("heartbeat", registry(outcome))
             }
+            GossipMessage::Claim(claim) => {
+                let (action, why) = self.on_claim(&claim, now_s);
+                reason = why;
+                ("claim", action)
+            }
             GossipMessage::Repair(request) => {
-                let set = self.sets.governing(request.period);
-                let action = match verify_repair_request(&request, set) {
+                let action = match self.on_repair_request(&request) {
                     Ok(()) => {
                         step.note(Note::RepairRequested(request.slot));
+                        self.open_repair(request.slot, request.certificate, request.period);
                         GossipAction::Accept
                     }
-                    Err(e) => e.action(),
+                    Err(e) => {
+                        reason = e.reason();
+                        e.action()
+                    }
                 };
                 ("repair", action)
             }

@@ -30,6 +30,7 @@ impl<H: Handles> Engine<H> {
             }
         }
         self.seal_due(now_s, step);
+        self.repair_tick(now_s, step);
         let due: Vec<Period> = self
             .batches
             .keys()

@@ -38,6 +38,14 @@ pub enum HealthEvent {
         /// The period of the claim.
         period: Period,
     },
+    /// The volunteer rebuilding the slot did not deliver in time: the slot is Lost again
+    /// (and open to other volunteers).
+    RepairExpired {
+        /// The slot.
+        slot: SlotId,
+        /// The period its claim expired in.
+        period: Period,
+    },
     /// The rebuilt slot is served again: its certificate is the final Valid verdict (or the
     /// verified claim) that shows it.
     RepairCompleted {

@@ -291,6 +291,20 @@ impl SlotHealth {
         }
     }
 
+    /// The volunteer's claim expired undelivered: Repairing → Lost (the loss evidence stays).
+    pub(crate) fn on_repair_expired(
+        &mut self,
+        period: Period,
+    ) -> Result<Option<Transition>, IgnoreReason> {
+        match self.state {
+            SlotState::Repairing if self.since.is_some_and(|s| period < s) => {
+                Err(IgnoreReason::Stale)
+            }
+            SlotState::Repairing => Ok(self.enter(SlotState::Repairing, SlotState::Lost, period)),
+            _ => Err(IgnoreReason::NoRepairPending),
+        }
+    }
+
     /// The rebuilt slot proved valid: back to Healthy on the repair's certificate.
     pub(crate) fn on_repair_completed(
         &mut self,

@@ -185,6 +185,9 @@ impl HealthState {
             HealthEvent::RepairStarted { slot, period } => {
                 self.on_slot(slot, (period, Kind::RepairStarted), Recorded::RepairStarted)
             }
+            HealthEvent::RepairExpired { slot, period } => {
+                self.on_slot(slot, (period, Kind::RepairExpired), Recorded::RepairExpired)
+            }
             HealthEvent::RepairCompleted {
                 slot,
                 period,
@@ -269,6 +272,9 @@ impl HealthState {
                 ),
                 HealthEvent::RepairStarted { slot, period } => {
                     (slot, (period, Kind::RepairStarted), Recorded::RepairStarted)
+                }
+                HealthEvent::RepairExpired { slot, period } => {
+                    (slot, (period, Kind::RepairExpired), Recorded::RepairExpired)
                 }
                 HealthEvent::RepairCompleted {
                     slot,

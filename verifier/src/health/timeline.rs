@@ -17,10 +17,12 @@ use super::config::HealthConfig;
 use super::event::IgnoreReason;
 use super::slot::{SlotHealth, Transition};
 
-/// The order of a period's events: its verdict first, then a repair claim, then a completion.
+/// The order of a period's events: its verdict first, then a claim's expiry, then a repair
+/// claim, then a completion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Kind {
     Verdict,
+    RepairExpired,
     RepairStarted,
     RepairCompleted,
 }
@@ -30,6 +32,7 @@ pub(crate) enum Kind {
 pub(crate) enum Recorded {
     Verdict(Verdict, ContentId),
     RepairStarted,
+    RepairExpired,
     RepairCompleted(ContentId),
 }
 
@@ -118,6 +121,7 @@ fn apply(
             health.on_verdict(period, verdict, certificate, config)
         }
         Recorded::RepairStarted => health.on_repair_started(period),
+        Recorded::RepairExpired => health.on_repair_expired(period),
         Recorded::RepairCompleted(certificate) => health.on_repair_completed(period, certificate),
     }
 }

@@ -12,5 +12,6 @@ mod stages;
 
 pub use error::{GossipAction, IntakeError};
 pub use keyring::KeyRing;
+pub(crate) use registry::provider_signature_ok;
 pub use registry::{slot_roots_match, Registry};
 pub use stages::{verify_checked, CheckedProof, Intake, VerifiedProof};

@@ -52,6 +52,9 @@ pub struct Registry {
     assignments: HashMap<SlotId, BTreeMap<Period, SlotAssign>>,
     /// Bumped by every new announcement: duties derived from an older version are stale.
     version: u64,
+    /// Slots a repair reassigned (on the loss's evidence and the winning claim, not on the
+    /// owner's signature): the volunteer and its first period.
+    repaired: HashMap<SlotId, (Period, ProviderKey)>,
 }
 
 impl Registry {
@@ -180,10 +183,33 @@ impl Registry {
         self.datasets.values()
     }
 
-    /// The provider answering for `slot` in `period` (the assignee of
-    /// [`Registry::assignment_at`]).
+    /// The provider answering for `slot` in `period`: the assignee of
+    /// [`Registry::assignment_at`], unless a repair reassigned the slot from a later period
+    /// (then the volunteer; an owner's assignment from after the repair's first period
+    /// takes the slot back).
     pub fn provider_at(&self, slot: &SlotId, period: Period) -> Option<&ProviderKey> {
-        self.assignment_at(slot, period).map(|a| &a.provider)
+        let owner = self.assignment_at(slot, period);
+        match self.repaired.get(slot) {
+            Some((from, volunteer))
+                if *from <= period && owner.is_none_or(|a| a.from_period < *from) =>
+            {
+                Some(volunteer)
+            }
+            _ => owner.map(|a| &a.provider),
+        }
+    }
+
+    /// Reassigns `slot` to `volunteer` from period `from` by repair (the engine's claim book
+    /// decided it); `None` clears it (the claim expired undelivered).
+    pub fn set_repair(&mut self, slot: SlotId, assignee: Option<(Period, ProviderKey)>) {
+        match assignee {
+            Some(a) => {
+                self.repaired.insert(slot, a);
+            }
+            None => {
+                self.repaired.remove(&slot);
+            }
+        }
     }
 
     /// Every slot that owes a proof in the period whose entropy is `entropy`, in canonical

@@ -3,6 +3,7 @@
 
 mod certificates;
 mod gossip;
+mod repair;
 mod restart;
 mod seal;
 
