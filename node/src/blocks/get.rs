@@ -134,20 +134,27 @@ pub async fn get_dataset(
     result
 }
 
+/// What a fetch of K slots found.
+struct FetchedSlots {
+    fetched: Vec<(u16, Fetched)>,
+    failed: Vec<(u16, String)>,
+}
+
+/// Fetches any K slots but `skip` into `work` (`slot_<i>.bin`), data slots first.
 #[allow(
     clippy::too_many_arguments,
-    reason = "the private body of get_dataset, called once"
+    reason = "the private body of get_dataset and rebuild_slot"
 )]
-async fn fetch_and_decode(
+async fn fetch_any_k(
     p2p: &P2pHandle,
     providers: &[Provider],
     manifest: &Manifest,
     root: DatasetRoot,
     roots: &[Fr],
     work: &Path,
-    out: &Path,
+    skip: Option<u16>,
     options: &FetchOptions,
-) -> Result<GetReport, GetError> {
+) -> Result<FetchedSlots, GetError> {
     let k = manifest.data_slots;
     let mut fetched = Vec::new();
     let mut failed = Vec::new();
@@ -156,6 +163,9 @@ async fn fetch_and_decode(
             break;
         }
         let index = i as u16;
+        if skip == Some(index) {
+            continue;
+        }
         let spec = SlotSpec {
             dataset: root,
             index,
@@ -183,6 +193,25 @@ async fn fetch_and_decode(
             failed,
         });
     }
+    Ok(FetchedSlots { fetched, failed })
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the private body of get_dataset, called once"
+)]
+async fn fetch_and_decode(
+    p2p: &P2pHandle,
+    providers: &[Provider],
+    manifest: &Manifest,
+    root: DatasetRoot,
+    roots: &[Fr],
+    work: &Path,
+    out: &Path,
+    options: &FetchOptions,
+) -> Result<GetReport, GetError> {
+    let FetchedSlots { fetched, failed } =
+        fetch_any_k(p2p, providers, manifest, root, roots, work, None, options).await?;
     manifest.store(work)?;
     let (work, out_path) = (work.to_path_buf(), out.to_path_buf());
     let decoded =
@@ -198,4 +227,94 @@ async fn fetch_and_decode(
         decoded: decoded.decoded,
         bytes: manifest.original_size,
     })
+}
+
+/// What a finished rebuild did.
+#[derive(Debug)]
+pub struct RebuildReport {
+    /// The K slots fetched to rebuild it, with what each fetch did.
+    pub fetched: Vec<(u16, Fetched)>,
+    /// The slots tried and not fetched, and why.
+    pub failed: Vec<(u16, String)>,
+    /// Bytes of the rebuilt slot file.
+    pub bytes: u64,
+}
+
+/// Rebuilds slot `index` of dataset `root` (described by `manifest`) into `out` from any K
+/// other slots fetched from `providers` (each block checked against its slot root), by
+/// erasure decoding; the rebuilt file's slot root must be the announced one, or nothing is
+/// written. What a repair volunteer does (`docs/altruistic.md`).
+pub async fn rebuild_slot(
+    p2p: &P2pHandle,
+    providers: &[Provider],
+    manifest: &Manifest,
+    root: DatasetRoot,
+    index: u16,
+    out: &Path,
+    options: &FetchOptions,
+) -> Result<RebuildReport, GetError> {
+    let roots = slot_roots(manifest, root)?;
+    let Some(want) = roots.get(usize::from(index)).copied() else {
+        return Err(GetError::Manifest(format!(
+            "the dataset has {} slots, no slot {index}",
+            roots.len()
+        )));
+    };
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".rebuild");
+    let work = out.with_file_name(name);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| GetError::Io { path, source }
+    };
+    if tokio::fs::metadata(&work).await.is_ok() {
+        tokio::fs::remove_dir_all(&work).await.map_err(io(&work))?;
+    }
+    tokio::fs::create_dir_all(&work).await.map_err(io(&work))?;
+    let result = async {
+        let FetchedSlots { fetched, failed } = fetch_any_k(
+            p2p,
+            providers,
+            manifest,
+            root,
+            &roots,
+            &work,
+            Some(index),
+            options,
+        )
+        .await?;
+        manifest.store(&work)?;
+        let (dir, target) = (work.clone(), work.join(slot_file_name(usize::from(index))));
+        let bytes = tokio::task::spawn_blocking(move || -> Result<u64, GetError> {
+            proofmesh_erasure::repair_dir(&dir)?;
+            let file = proofmesh_prover::SlotFile::open(&target)
+                .map_err(|e| GetError::Manifest(format!("the rebuilt slot: {e}")))?;
+            let got = file
+                .slot_tree()
+                .map_err(|e| GetError::Manifest(format!("the rebuilt slot: {e}")))?
+                .root();
+            if got != want {
+                return Err(GetError::Manifest(
+                    "the rebuilt slot's root is not the announced slot root".into(),
+                ));
+            }
+            Ok(file.n_blocks() * proofmesh_proto::BLOCK_BYTES)
+        })
+        .await
+        .map_err(|e| GetError::Io {
+            path: out.to_path_buf(),
+            source: std::io::Error::other(e.to_string()),
+        })??;
+        tokio::fs::rename(work.join(slot_file_name(usize::from(index))), out)
+            .await
+            .map_err(io(out))?;
+        Ok(RebuildReport {
+            fetched,
+            failed,
+            bytes,
+        })
+    }
+    .await;
+    let _ = tokio::fs::remove_dir_all(&work).await;
+    result
 }

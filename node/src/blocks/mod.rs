@@ -16,6 +16,6 @@ pub mod locate;
 pub mod server;
 
 pub use fetch::{fetch_slot, FetchError, FetchOptions, Fetched, PeerFailure, Provider, SlotSpec};
-pub use get::{get_dataset, GetError, GetReport};
+pub use get::{get_dataset, rebuild_slot, GetError, GetReport, RebuildReport};
 pub use locate::{locate_dataset, manifest_of, LocateError, Located};
 pub use server::{spawn_server, HeldSlot, ServerLimits};

@@ -20,6 +20,7 @@ pub(crate) enum Command {
     Repair(RepairArgs),
     Decode(DecodeArgs),
     Get(super::dataset_get::GetArgs),
+    Rebuild(super::dataset_get::RebuildArgs),
 }
 
 /// Erasure-code FILE into K + M slot files and a manifest with the dataset's commitments.
@@ -90,6 +91,7 @@ pub(crate) fn run(c: Command) -> anyhow::Result<ExitCode> {
         Command::Repair(a) => repair(a),
         Command::Decode(a) => decode(a),
         Command::Get(a) => super::dataset_get::run(a),
+        Command::Rebuild(a) => super::dataset_get::rebuild(a),
     }
 }
 

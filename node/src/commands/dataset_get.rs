@@ -7,7 +7,7 @@
 use crate::output;
 use anyhow::{bail, Context};
 use proofmesh_erasure::{Manifest, MANIFEST_FILE};
-use proofmesh_node::blocks::{get_dataset, locate_dataset, FetchOptions, Provider};
+use proofmesh_node::blocks::{get_dataset, locate_dataset, rebuild_slot, FetchOptions, Provider};
 use proofmesh_node::config::parse_dataset_root;
 use proofmesh_node::p2p::{self, P2pConfig};
 use std::path::{Path, PathBuf};
@@ -49,6 +49,14 @@ pub(crate) struct GetArgs {
     /// Where to write the original file.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    #[command(flatten)]
+    source: Source,
+}
+
+/// Where a dataset and its providers come from: a manifest and provider addresses, or the
+/// DHT through bootstrap nodes.
+#[derive(clap::Args)]
+pub(crate) struct Source {
     /// The dataset's manifest.json (or the directory holding it); with --provider.
     #[arg(
         long,
@@ -81,69 +89,81 @@ fn manifest_dir(path: &Path) -> PathBuf {
     }
 }
 
-pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
-    let root = parse_dataset_root(&a.root).map_err(anyhow::Error::msg)?;
-    let manifest = match &a.manifest {
+/// A client swarm (no listener) and the dataset's manifest and providers, from `src`.
+struct Opened {
+    p2p: proofmesh_node::p2p::P2pHandle,
+    shutdown: CancellationToken,
+    manifest: Manifest,
+    providers: Vec<Provider>,
+}
+
+async fn open(
+    src: &Source,
+    manifest: Option<Manifest>,
+    root: proofmesh_proto::DatasetRoot,
+) -> anyhow::Result<Result<Opened, String>> {
+    // With a manifest no discovery (providers are dialled when first asked), without one
+    // the DHT through the bootstrap nodes.
+    let mut config = P2pConfig::new(
+        libp2p::identity::Keypair::generate_ed25519(),
+        vec![],
+        src.bootstrap.clone(),
+    );
+    config.discovery = manifest.is_none();
+    let shutdown = CancellationToken::new();
+    let (p2p, mut inbound, _) = p2p::spawn(config, shutdown.clone()).await?;
+    let (manifest, providers) = match manifest {
+        Some(m) => (m, src.providers.clone()),
+        None => {
+            let wait = std::time::Duration::from_secs(src.wait_secs.max(1));
+            let located = match locate_dataset(&p2p, &mut inbound.control, root, wait).await {
+                Ok(l) => l,
+                Err(e) => {
+                    shutdown.cancel();
+                    return Ok(Err(e.to_string()));
+                }
+            };
+            for key in &located.unlocated {
+                output::line(&format!(
+                    "provider {} not located (its slots are fetched from others)",
+                    hex::encode(key.0)
+                ))?;
+            }
+            (located.manifest, located.providers)
+        }
+    };
+    Ok(Ok(Opened {
+        p2p,
+        shutdown,
+        manifest,
+        providers,
+    }))
+}
+
+fn load_manifest(src: &Source) -> anyhow::Result<Option<Manifest>> {
+    match &src.manifest {
         Some(path) => {
             let dir = manifest_dir(path);
             let (manifest, _) = Manifest::load(&dir)
                 .with_context(|| format!("cannot read the manifest in {}", dir.display()))?;
-            Some(manifest)
+            Ok(Some(manifest))
         }
-        None => None,
-    };
-    let options = FetchOptions {
-        in_flight: a.in_flight.max(1),
-        ..FetchOptions::default()
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+        None => Ok(None),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
-    let started = Instant::now();
-    let report = runtime.block_on(async {
-        // A client: no listener; with a manifest no discovery either (providers are dialled
-        // when first asked), without one the DHT through the bootstrap nodes.
-        let mut config = P2pConfig::new(
-            libp2p::identity::Keypair::generate_ed25519(),
-            vec![],
-            a.bootstrap.clone(),
-        );
-        config.discovery = manifest.is_none();
-        let shutdown = CancellationToken::new();
-        let (p2p, mut inbound, _) = p2p::spawn(config, shutdown.clone()).await?;
-        let (manifest, providers) = match manifest {
-            Some(m) => (m, a.providers.clone()),
-            None => {
-                let wait = std::time::Duration::from_secs(a.wait_secs.max(1));
-                let located = locate_dataset(&p2p, &mut inbound.control, root, wait).await;
-                let located = match located {
-                    Ok(l) => l,
-                    Err(e) => {
-                        shutdown.cancel();
-                        return anyhow::Ok(Err(e.to_string()));
-                    }
-                };
-                for key in &located.unlocated {
-                    output::line(&format!(
-                        "provider {} not located (its slots are fetched from others)",
-                        hex::encode(key.0)
-                    ))?;
-                }
-                (located.manifest, located.providers)
-            }
-        };
-        let report = get_dataset(&p2p, &providers, &manifest, root, &a.out, &options)
-            .await
-            .map_err(|e| e.to_string());
-        shutdown.cancel();
-        anyhow::Ok(report)
-    })?;
-    let report = match report {
-        Ok(r) => r,
-        Err(e) => bail!("{e}"),
-    };
-    for (slot, f) in &report.fetched {
+        .context("cannot start the async runtime")
+}
+
+fn print_fetched(
+    fetched: &[(u16, proofmesh_node::blocks::Fetched)],
+    failed: &[(u16, String)],
+) -> anyhow::Result<()> {
+    for (slot, f) in fetched {
         let from: Vec<String> = f
             .from
             .iter()
@@ -155,9 +175,36 @@ pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
             from.join(", ")
         ))?;
     }
-    for (slot, why) in &report.failed {
+    for (slot, why) in failed {
         output::line(&format!("slot {slot}: not fetched: {why}"))?;
     }
+    Ok(())
+}
+
+pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
+    let root = parse_dataset_root(&a.root).map_err(anyhow::Error::msg)?;
+    let manifest = load_manifest(&a.source)?;
+    let options = FetchOptions {
+        in_flight: a.source.in_flight.max(1),
+        ..FetchOptions::default()
+    };
+    let started = Instant::now();
+    let report = runtime()?.block_on(async {
+        let o = match open(&a.source, manifest, root).await? {
+            Ok(o) => o,
+            Err(e) => return anyhow::Ok(Err(e)),
+        };
+        let report = get_dataset(&o.p2p, &o.providers, &o.manifest, root, &a.out, &options)
+            .await
+            .map_err(|e| e.to_string());
+        o.shutdown.cancel();
+        anyhow::Ok(report)
+    })?;
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => bail!("{e}"),
+    };
+    print_fetched(&report.fetched, &report.failed)?;
     let slots: Vec<u16> = report.fetched.iter().map(|(s, _)| *s).collect();
     output::line(&format!(
         "got: {} bytes to {} from slots {slots:?}{} in {:.2} s",
@@ -168,6 +215,83 @@ pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
         } else {
             ""
         },
+        started.elapsed().as_secs_f64()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rebuild one slot of dataset ROOT from any K of its other slots, fetched from their
+/// providers, and write it to FILE: what a repair volunteer does.
+///
+/// The dataset and its providers come as for `proofmesh dataset get` (--bootstrap, or
+/// --manifest with --provider). K other slots are fetched over `/proofmesh/blocks/1`, every
+/// block checked against its slot root; the slot is rebuilt by erasure decoding and its
+/// slot root must be the announced one before FILE appears. Prints one line per fetched
+/// slot and a summary. Exit 2 when fewer than K other slots can be fetched, having written
+/// nothing.
+///
+/// Example:
+///   proofmesh dataset rebuild 1234…5678 --slot 2 --out slot_2.bin \
+///     --bootstrap /ip4/10.0.0.2/tcp/9000/p2p/12D3KooW…
+#[derive(clap::Args)]
+#[command(verbatim_doc_comment)]
+pub(crate) struct RebuildArgs {
+    /// The dataset root (decimal, or 64 hex digits of its little-endian bytes).
+    #[arg(value_name = "ROOT")]
+    root: String,
+    /// The slot to rebuild.
+    #[arg(long, value_name = "S")]
+    slot: u16,
+    /// Where to write the rebuilt slot file.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    source: Source,
+}
+
+pub(crate) fn rebuild(a: RebuildArgs) -> anyhow::Result<ExitCode> {
+    let root = parse_dataset_root(&a.root).map_err(anyhow::Error::msg)?;
+    let manifest = load_manifest(&a.source)?;
+    let options = FetchOptions {
+        in_flight: a.source.in_flight.max(1),
+        ..FetchOptions::default()
+    };
+    let started = Instant::now();
+    let report = runtime()?.block_on(async {
+        let o = match open(&a.source, manifest, root).await? {
+            Ok(o) => o,
+            Err(e) => return anyhow::Ok(Err(e)),
+        };
+        let report = rebuild_slot(
+            &o.p2p,
+            &o.providers,
+            &o.manifest,
+            root,
+            a.slot,
+            &a.out,
+            &options,
+        )
+        .await
+        .map_err(|e| e.to_string());
+        o.shutdown.cancel();
+        anyhow::Ok(report)
+    })?;
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => bail!("{e}"),
+    };
+    print_fetched(&report.fetched, &report.failed)?;
+    let slots: Vec<u16> = report.fetched.iter().map(|(s, _)| *s).collect();
+    let fetched_bytes: u64 = report
+        .fetched
+        .iter()
+        .map(|(_, f)| f.blocks * proofmesh_proto::BLOCK_BYTES)
+        .sum();
+    output::line(&format!(
+        "rebuilt: slot {} ({} bytes) to {} from slots {slots:?} ({fetched_bytes} bytes fetched) in {:.2} s",
+        a.slot,
+        report.bytes,
+        a.out.display(),
         started.elapsed().as_secs_f64()
     ))?;
     Ok(ExitCode::SUCCESS)
