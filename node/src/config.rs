@@ -188,6 +188,14 @@ pub struct ProverSection {
     /// Seconds to wait for the DHT (the slot's holders) before fetching a missing slot.
     #[serde(default = "default_fetch_wait")]
     pub fetch_wait_secs: u64,
+    /// Volunteer for repairs: claim the lost slots of the datasets in `registry` (on a repair
+    /// request whose evidence checks out), and when a claim wins, rebuild the slot from K
+    /// others, then prove it under this provider's key. A volunteer may hold no slot yet.
+    #[serde(default)]
+    pub volunteer: bool,
+    /// Where a volunteer writes the slots it rebuilds (default `DATA_DIR/repairs`).
+    #[serde(default)]
+    pub repair_dir: Option<PathBuf>,
 }
 
 fn default_fetch_wait() -> u64 {
@@ -281,6 +289,9 @@ impl NodeConfig {
             fix(&mut p.provider_key);
             fix(&mut p.proving_key);
             p.hold.iter_mut().for_each(|h| fix(&mut h.file));
+            if let Some(d) = &mut p.repair_dir {
+                fix(d);
+            }
             p.registry.iter_mut().for_each(fix);
         }
     }
@@ -306,7 +317,7 @@ impl NodeConfig {
 }
 
 fn check_prover(p: &ProverSection, testing: Option<&TestingSection>) -> Result<(), String> {
-    if p.hold.is_empty() {
+    if p.hold.is_empty() && !p.volunteer {
         return Err("prover.hold lists no slot: add a [[prover.hold]] per held slot".into());
     }
     if p.registry.is_empty() {

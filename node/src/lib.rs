@@ -18,3 +18,4 @@ pub mod prover_node;
 pub mod run;
 pub mod store;
 pub mod verifier_node;
+pub mod volunteer;

@@ -26,6 +26,8 @@ pub const REPAIR_REQUESTS: &str = "proofmesh_repair_requests_total";
 /// Repairs by step: `decided` (a volunteer won the claims of a lost slot), `expired` (it
 /// did not deliver in time).
 pub const REPAIRS: &str = "proofmesh_repairs_total";
+/// Bytes of slot data a volunteer fetched to rebuild slots it won.
+pub const REPAIR_BYTES_FETCHED: &str = "proofmesh_repair_bytes_fetched_total";
 /// Heartbeats published by this node's prover role.
 pub const HEARTBEATS_PUBLISHED: &str = "proofmesh_heartbeats_published_total";
 /// Proving failures of this node's prover role, label `reason`.
@@ -116,7 +118,14 @@ fn describe() {
         REPAIR_REQUESTS,
         "Repair requests received: verified, or refused with the reason (forged or stale evidence)"
     );
-    describe_counter!(REPAIRS, "Repairs by step: decided, expired");
+    describe_counter!(
+        REPAIRS,
+        "Repairs by step: decided, expired (verifiers); claimed, rebuilt, rebuild_failed (volunteers)"
+    );
+    describe_counter!(
+        REPAIR_BYTES_FETCHED,
+        "Bytes of slot data fetched to rebuild won repairs (K slots per rebuilt one)"
+    );
     describe_counter!(
         DHT_RECORDS,
         "Registry records of the DHT put, found and refused, by op and outcome"

@@ -109,6 +109,15 @@ pub struct ProverSetup {
     pub signer: ProviderSigner,
 }
 
+/// A slot a repair gave this provider (`crate::volunteer`): its rebuilt, checked file and
+/// the first period it answers for.
+pub struct Adopted {
+    /// The slot file.
+    pub held: HeldFile,
+    /// First period this provider answers for the slot.
+    pub from: Period,
+}
+
 /// A held slot, checked against its announcement.
 struct Held {
     slot: SlotId,
@@ -134,6 +143,8 @@ pub struct ProverNode {
     clock: PeriodClock,
     entropy: Box<dyn EntropySource>,
     p2p: P2pHandle,
+    /// Slots repairs gave us, to prove from their first period on.
+    adopted: Option<tokio::sync::mpsc::Receiver<Adopted>>,
 }
 
 impl ProverNode {
@@ -239,7 +250,69 @@ impl ProverNode {
             clock,
             entropy,
             p2p,
+            adopted: None,
         })
+    }
+
+    /// The checked registry of the records (the datasets this provider knows).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Where a volunteer hands the slots it rebuilt after winning their repair: each is
+    /// checked against its announcement like a configured one, then proven from its first
+    /// period (the registry learns the repair reassignment).
+    pub fn adopter(&mut self) -> tokio::sync::mpsc::Sender<Adopted> {
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        self.adopted = Some(rx);
+        tx
+    }
+
+    /// Takes a repaired slot in (its tree built off the async workers).
+    async fn adopt(&mut self, a: Adopted) {
+        let (dataset, index) = (a.held.dataset, a.held.index);
+        let Some(announce) = self.registry.dataset(&dataset).cloned() else {
+            tracing::warn!(%dataset, slot = index, "adopted slot of an unknown dataset: not proven");
+            return;
+        };
+        let file = a.held.file.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            let tree = file.slot_tree()?;
+            let roots = announce
+                .slot_roots
+                .iter()
+                .map(|r| fr_from_canonical_le_bytes(r.as_bytes()))
+                .collect::<Option<Vec<_>>>()
+                .ok_or(ProverNodeError::Root)?;
+            let dataset_tree = proofmesh_prover::dataset_tree(roots)?;
+            Ok::<_, ProverNodeError>((tree, dataset_tree, announce))
+        })
+        .await;
+        let (tree, dataset_tree, announce) = match built {
+            Ok(Ok(t)) => t,
+            Ok(Err(e)) => return fail("adopt", &e.to_string()),
+            Err(e) => return fail("adopt", &e.to_string()),
+        };
+        let slot = SlotId { dataset, index };
+        if announce
+            .slot_roots
+            .get(usize::from(index))
+            .map(|r| *r.as_bytes())
+            != Some(fr_to_le_bytes(&tree.root()))
+        {
+            return fail("adopt", "the rebuilt slot's root is not the announced one");
+        }
+        self.registry
+            .set_repair(slot, Some((a.from, self.signer.public())));
+        self.held.retain(|h| h.slot != slot);
+        self.held.push(Arc::new(Held {
+            slot,
+            file: a.held.file,
+            tree: Arc::new(tree),
+            dataset: Arc::new(dataset_tree),
+            proof_probability: announce.proof_probability,
+        }));
+        tracing::info!(%dataset, slot = index, from = a.from.0, "repaired slot adopted: proving it");
     }
 
     /// The held slots the registry records assign to this provider (at any period), as the
@@ -266,7 +339,7 @@ impl ProverNode {
     }
 
     /// Runs until `shutdown`: registry messages and proofs each period.
-    pub async fn run(self, shutdown: CancellationToken) {
+    pub async fn run(mut self, shutdown: CancellationToken) {
         // The owner's records into the DHT too, where a node that joins finds them.
         for a in self.registry.datasets() {
             if let Some(record) =
@@ -278,9 +351,19 @@ impl ProverNode {
         let mut next = self.clock.period_at(now_secs());
         let mut tick = tokio::time::interval(Duration::from_millis(200));
         loop {
+            let adopted = async {
+                match self.adopted.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
+                Some(a) = adopted => {
+                    self.adopt(a).await;
+                    continue;
+                }
                 _ = tick.tick() => {}
             }
             let current = self.clock.period_at(now_secs());

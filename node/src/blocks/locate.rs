@@ -77,7 +77,7 @@ pub async fn locate_dataset(
     p2p.fetch_registry().await?;
     // The registry first: the announcement and at least one assignment.
     while registry.dataset(&root).is_none() || assignees(&registry, root).is_empty() {
-        let Some(item) = next(inbound, deadline.min(asked + RETRY)).await else {
+        let Some(item) = next(p2p, inbound, deadline.min(asked + RETRY)).await else {
             if Instant::now() >= deadline {
                 return Err(match registry.dataset(&root) {
                     None => LocateError::NotFound(root),
@@ -117,7 +117,7 @@ pub async fn locate_dataset(
         let until = deadline
             .min(asked + RETRY)
             .min(covered_at.map_or(deadline, |t| t + GRACE));
-        match next(inbound, until).await {
+        match next(p2p, inbound, until).await {
             Some(Inbound::Location(l)) if wanted.contains_key(&l.provider) => {
                 found.insert(
                     l.provider,
@@ -151,12 +151,28 @@ pub async fn locate_dataset(
     })
 }
 
-/// The next inbound item before `until` (`None`: the time passed or the queue closed).
-async fn next(inbound: &mut mpsc::Receiver<Inbound>, until: Instant) -> Option<Inbound> {
-    tokio::time::timeout_at(until, inbound.recv())
-        .await
-        .ok()
-        .flatten()
+/// The next inbound item before `until` (`None`: the time passed or the queue closed). A
+/// gossip message that arrives meanwhile is answered Ignore: every one gets its verdict,
+/// and a node looking a dataset up judges none.
+async fn next(
+    p2p: &P2pHandle,
+    inbound: &mut mpsc::Receiver<Inbound>,
+    until: Instant,
+) -> Option<Inbound> {
+    loop {
+        let item = tokio::time::timeout_at(until, inbound.recv())
+            .await
+            .ok()
+            .flatten()?;
+        match item {
+            Inbound::Gossip { msg, .. } => {
+                let _ = p2p
+                    .report(msg, proofmesh_verifier::intake::GossipAction::Ignore)
+                    .await;
+            }
+            other => return Some(other),
+        }
+    }
 }
 
 /// Checks registry messages as a verifier does (announcements first).

@@ -92,9 +92,35 @@ pub(crate) async fn launch(ctx: &NodeContext, mut inbound: P2pInbound) -> Result
         invalid: ctx.testing.invalid.clone(),
         signer,
     };
-    let node = tokio::task::block_in_place(|| {
+    let mut node = tokio::task::block_in_place(|| {
         ProverNode::new(setup, ctx.clock, (ctx.entropy)(), ctx.p2p.clone())
     })?;
+    let volunteer = if p.volunteer {
+        let mut health = proofmesh_verifier::HealthConfig::default();
+        if let Some(b) = ctx
+            .config
+            .network
+            .miss_budget
+            .and_then(std::num::NonZeroU32::new)
+        {
+            health.miss_budget = b;
+        }
+        Some(crate::volunteer::Volunteer {
+            p2p: ctx.p2p.clone(),
+            signer: ProviderSigner::load(&p.provider_key)?,
+            registry: node.registry().clone(),
+            set: crate::keys::read_verifier_set(&ctx.config.network.verifier_set)?,
+            health,
+            clock: ctx.clock,
+            dir: p
+                .repair_dir
+                .clone()
+                .unwrap_or_else(|| ctx.config.data_dir.join("repairs")),
+            adopter: node.adopter(),
+        })
+    } else {
+        None
+    };
     crate::blocks::spawn_server(
         &ctx.p2p,
         node.held_slots(),
@@ -105,11 +131,20 @@ pub(crate) async fn launch(ctx: &NodeContext, mut inbound: P2pInbound) -> Result
     .await?;
     ctx.roles
         .spawn(drain(inbound.proofs, ctx.p2p.clone(), ctx.shutdown.clone()));
-    ctx.roles.spawn(drain(
-        inbound.control,
-        ctx.p2p.clone(),
-        ctx.shutdown.clone(),
-    ));
+    match volunteer {
+        Some(v) => {
+            tracing::info!("volunteering for repairs");
+            ctx.roles
+                .spawn(v.run(inbound.control, ctx.shutdown.clone()));
+        }
+        None => {
+            ctx.roles.spawn(drain(
+                inbound.control,
+                ctx.p2p.clone(),
+                ctx.shutdown.clone(),
+            ));
+        }
+    }
     let guard = ctx.shutdown.clone().drop_guard();
     let token = ctx.shutdown.clone();
     ctx.roles.spawn(async move {

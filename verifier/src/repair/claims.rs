@@ -27,9 +27,11 @@ pub struct RepairConfig {
 }
 
 impl Default for RepairConfig {
+    /// Two claim periods: the loss certificate forms after its period's deadline, so the
+    /// period after the loss may be mostly gone before a volunteer hears of it.
     fn default() -> Self {
         Self {
-            claim_periods: 1,
+            claim_periods: 2,
             deliver_periods: 4,
             bench_periods: 16,
         }
@@ -260,6 +262,14 @@ mod tests {
     use super::*;
     use proofmesh_proto::{DatasetRoot, ProviderSignature};
 
+    /// One claim period (the tests' periods are counted from it).
+    fn cfg() -> RepairConfig {
+        RepairConfig {
+            claim_periods: 1,
+            ..RepairConfig::default()
+        }
+    }
+
     fn slot() -> SlotId {
         SlotId {
             dataset: DatasetRoot::from_le_bytes([2; 32]).unwrap(),
@@ -295,7 +305,7 @@ mod tests {
             .unwrap()
             .volunteer;
         for rotation in 0..claims.len() {
-            let mut book = ClaimBook::new(RepairConfig::default());
+            let mut book = ClaimBook::new(cfg());
             assert!(book.open(slot(), ContentId([9; 32]), Period(10)));
             assert!(!book.open(slot(), ContentId([9; 32]), Period(10)));
             let mut order = claims.clone();
@@ -322,7 +332,7 @@ mod tests {
 
     #[test]
     fn an_undelivered_claim_expires_benches_its_volunteer_and_reopens() {
-        let mut book = ClaimBook::new(RepairConfig::default());
+        let mut book = ClaimBook::new(cfg());
         book.open(slot(), ContentId([9; 32]), Period(10));
         book.offer(&claim(1, 11), Period(11)).unwrap();
         let (winner, from) = decided(&book.tick(Period(12))).unwrap();
@@ -364,7 +374,7 @@ mod tests {
 
     #[test]
     fn a_round_without_claims_stays_open_and_claims_of_other_losses_are_ignored() {
-        let mut book = ClaimBook::new(RepairConfig::default());
+        let mut book = ClaimBook::new(cfg());
         assert_eq!(
             book.offer(&claim(1, 11), Period(11)),
             Err(ClaimError::NoSuchLoss(slot()))
@@ -387,7 +397,7 @@ mod tests {
 
     #[test]
     fn a_flood_of_claims_keeps_the_smallest_ids() {
-        let mut book = ClaimBook::new(RepairConfig::default());
+        let mut book = ClaimBook::new(cfg());
         book.open(slot(), ContentId([9; 32]), Period(10));
         let claims: Vec<RepairClaim> = (0..=200u8).map(|v| claim(v, 11)).collect();
         for c in &claims {

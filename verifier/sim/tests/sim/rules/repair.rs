@@ -119,8 +119,8 @@ fn the_smallest_claim_wins_rebuilds_and_its_first_valid_proof_heals_the_slot() {
         .find(|r| r.slot.index == 0)
         .expect("slot 0 lost");
     assert_eq!(state(&e, r.slot), SlotState::Lost);
-    // Both providers volunteer for slot 0 in period 2 (the claim deadline); a forged claim is
-    // refused, one for another loss ignored.
+    // Both providers volunteer for slot 0 in period 2 (claims are taken until period 3,
+    // two periods after the loss); a forged claim is refused, one for another loss ignored.
     let claims = [
         fx.claim(0, 0, r.certificate, Period(2)),
         fx.claim(1, 0, r.certificate, Period(2)),
@@ -142,32 +142,39 @@ fn the_smallest_claim_wins_rebuilds_and_its_first_valid_proof_heals_the_slot() {
         claim_action(&mut e, &other, at(2, 4_600)),
         Some(GossipAction::Ignore)
     );
-    // Past the deadline: the smallest claim id wins, and answers for slot 0 from period 3.
+    // Past the deadline (period 3, two periods after the loss): the smallest claim id wins,
+    // and answers for slot 0 from period 4.
     let winner = claims.iter().min_by_key(|c| c.content_id()).unwrap();
     let by = (0..2)
         .find(|j| fx.provider_key(*j) == winner.volunteer)
         .unwrap();
     e.tick(at(3, 100));
+    assert_eq!(
+        state(&e, r.slot),
+        SlotState::Lost,
+        "claims are still taken in period 3"
+    );
+    e.tick(at(4, 100));
     assert_eq!(state(&e, r.slot), SlotState::Repairing);
     assert_eq!(
-        e.engine.intake().registry.provider_at(&r.slot, Period(3)),
+        e.engine.intake().registry.provider_at(&r.slot, Period(4)),
         Some(&winner.volunteer)
     );
     // Late claims are not taken.
-    let late = fx.claim(1 - by, 0, r.certificate, Period(3));
+    let late = fx.claim(1 - by, 0, r.certificate, Period(4));
     assert_eq!(
-        claim_action(&mut e, &late, at(3, 200)),
+        claim_action(&mut e, &late, at(4, 200)),
         Some(GossipAction::Ignore)
     );
-    // The winner's proof of slot 0 for period 3 is accepted and certified: Healthy again.
+    // The winner's proof of slot 0 for period 4 is accepted and certified: Healthy again.
     let out = e.gossip(
-        GossipMessage::Proof(fx.envelope_by(by, 0, Period(3), ProofKind::Valid)),
-        at(3, 2_000),
+        GossipMessage::Proof(fx.envelope_by(by, 0, Period(4), ProofKind::Valid)),
+        at(4, 2_000),
     );
     assert_eq!(action(&out), None, "a checked proof waits for its job");
-    let out = e.tick(at(3, 2_000 + config().batch_delay_ms));
-    e.verify(&out, at(3, 2_400));
-    e.tick(at(4, 4_000));
+    let out = e.tick(at(4, 2_000 + config().batch_delay_ms));
+    e.verify(&out, at(4, 2_400));
+    e.tick(at(5, 4_000));
     assert_eq!(state(&e, r.slot), SlotState::Healthy);
     assert_eq!(
         e.engine
@@ -194,28 +201,28 @@ fn an_undelivered_claim_expires_and_the_slot_is_lost_again() {
         claim_action(&mut e, &c, at(2, 4_600)),
         Some(GossipAction::Accept)
     );
-    e.tick(at(3, 100));
+    e.tick(at(4, 100));
     assert_eq!(state(&e, r.slot), SlotState::Repairing);
-    // Delivery was due by period 3 + 4 = 7: nothing came, so at period 8 the claim expires.
-    for p in 4..8 {
+    // Delivery was due by period 4 + 4 = 8: nothing came, so at period 9 the claim expires.
+    for p in 5..9 {
         e.tick(at(p, 100));
         assert_eq!(state(&e, r.slot), SlotState::Repairing, "period {p}");
     }
-    e.tick(at(8, 100));
+    e.tick(at(9, 100));
     assert_eq!(state(&e, r.slot), SlotState::Lost);
     assert_eq!(
-        e.engine.intake().registry.provider_at(&r.slot, Period(8)),
+        e.engine.intake().registry.provider_at(&r.slot, Period(9)),
         Some(&fx.provider_key(0))
     );
     // The volunteer is benched; another one may claim the slot now.
-    let again = fx.claim(1, 0, r.certificate, Period(8));
+    let again = fx.claim(1, 0, r.certificate, Period(9));
     assert_eq!(
-        claim_action(&mut e, &again, at(8, 200)),
+        claim_action(&mut e, &again, at(9, 200)),
         Some(GossipAction::Ignore)
     );
-    let other = fx.claim(0, 0, r.certificate, Period(8));
+    let other = fx.claim(0, 0, r.certificate, Period(9));
     assert_eq!(
-        claim_action(&mut e, &other, at(8, 200)),
+        claim_action(&mut e, &other, at(9, 200)),
         Some(GossipAction::Accept)
     );
 }
