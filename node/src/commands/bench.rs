@@ -3,8 +3,9 @@
 //! `bench_grpc`): the gRPC health API's requests/s and latency under load. `proofmesh bench
 //! node` (in `bench_node`): a verifier node's whole intake path against the batch verifier.
 //! `proofmesh bench blocks` (in `bench_blocks`): fetching and checking a slot over loopback.
+//! `proofmesh bench repair` (in `bench_repair`): a volunteer's rebuild of a lost slot.
 
-use super::{bench_blocks, bench_grpc, bench_node, read_text};
+use super::{bench_blocks, bench_grpc, bench_node, bench_repair, read_text};
 use crate::output;
 use anyhow::Context;
 use ark_bn254::{Bn254, Fr};
@@ -29,6 +30,7 @@ pub(crate) enum Command {
     Grpc(bench_grpc::GrpcArgs),
     Node(bench_node::NodeArgs),
     Blocks(bench_blocks::BlocksArgs),
+    Repair(bench_repair::RepairArgs),
 }
 
 /// Verify n distinct valid proofs singly and as one batch; print proofs/s and the ratio.
@@ -69,6 +71,7 @@ pub(crate) fn run(c: Command) -> anyhow::Result<ExitCode> {
         Command::Grpc(a) => bench_grpc::run(a),
         Command::Node(a) => bench_node::run(a),
         Command::Blocks(a) => bench_blocks::run(a),
+        Command::Repair(a) => bench_repair::run(a),
     }
 }
 

@@ -5,6 +5,7 @@ pub(crate) mod bench_blocks;
 pub(crate) mod bench_corpus;
 pub(crate) mod bench_grpc;
 pub(crate) mod bench_node;
+pub(crate) mod bench_repair;
 pub(crate) mod commit;
 pub(crate) mod dataset;
 pub(crate) mod dataset_get;
