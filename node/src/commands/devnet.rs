@@ -68,6 +68,15 @@ pub(crate) struct Args {
     /// The prover of this slot withholds its proofs.
     #[arg(long, value_name = "S")]
     kill_slot: Option<u16>,
+    /// This slot's data is lost (repeatable): its prover deletes the slot file and stops
+    /// serving it; volunteers rebuild it (with --periods the devnet exits 0 only if every
+    /// lost slot was rebuilt byte-identical, reassigned, proven again and is Healthy at
+    /// every verifier).
+    #[arg(long = "lose-slot", value_name = "S")]
+    lose_slots: Vec<u16>,
+    /// Volunteer nodes that repair the lost slots (started with --lose-slot).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    volunteers: usize,
     /// Proofs of this slot do not verify (sent by the devnet from a new peer each period,
     /// signed by the slot's provider, whose prover withholds it).
     #[arg(long, value_name = "S")]
@@ -104,6 +113,21 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         a.kill_slot.is_none() || a.kill_slot != a.invalid_slot,
         "--kill-slot and --invalid-slot must name different slots"
     );
+    anyhow::ensure!(
+        a.lose_slots
+            .iter()
+            .all(|s| Some(*s) != a.kill_slot && Some(*s) != a.invalid_slot),
+        "--lose-slot must name slots other than --kill-slot and --invalid-slot"
+    );
+    anyhow::ensure!(
+        a.lose_slots.len() <= usize::from(a.parity_slots),
+        "at most M = {} slots can be lost and rebuilt",
+        a.parity_slots
+    );
+    anyhow::ensure!(
+        a.lose_slots.is_empty() || a.volunteers >= 1,
+        "--lose-slot needs at least one volunteer"
+    );
     let opts = DevnetOptions {
         dir: a.dir.clone(),
         binary: std::env::current_exe().context("cannot find the proofmesh binary")?,
@@ -117,6 +141,8 @@ pub(crate) fn run(a: Args) -> anyhow::Result<ExitCode> {
         timeout_secs: a.timeout_secs,
         proof_probability: a.proof_probability.max(1),
         kill_slot: a.kill_slot,
+        lose_slots: a.lose_slots.clone(),
+        volunteers: a.volunteers,
         invalid_slot: a.invalid_slot,
         crash_verifier: a.crash_verifier,
         periods: a.periods,

@@ -31,6 +31,8 @@ pub struct VerifierView {
     pub slots: Vec<String>,
     /// Whether each slot has a repair request raised.
     pub repair_requested: Vec<bool>,
+    /// Each slot's latest certified verdict (`-` for none).
+    pub latest: Vec<String>,
     /// Proofs it rejected as invalid.
     pub rejected_invalid: f64,
     /// Its connected peers with a gossip score below 0 (`proofmesh_peers_by_score`, every band
@@ -54,6 +56,8 @@ pub struct Summary {
     pub duties: BTreeMap<DutyKey, String>,
     /// Per verifier.
     pub verifiers: Vec<VerifierView>,
+    /// Lost slots rebuilt byte-identical by a volunteer and Healthy again at every verifier.
+    pub repaired: Vec<u16>,
     /// Community dataset slots certified Alive at every verifier (heartbeats only).
     pub community_alive: Option<usize>,
     /// Publication → certificate latency of the valid duties (from the nodes' logs).
@@ -148,6 +152,10 @@ pub(super) async fn run(
             continue;
         };
         for index in 0..slots {
+            // A lost slot's verdicts depend on when its repair lands: checked below instead.
+            if opts.lose_slots.contains(&index) {
+                continue;
+            }
             if !is_proof_required(
                 e,
                 &SlotId {
@@ -229,6 +237,43 @@ pub(super) async fn run(
             s.problems
                 .push("no invalid-proof sender's gossip score dropped below 0".into());
         }
+    }
+    for &lost in &layout.lost {
+        let original = layout
+            .dir
+            .join("lost")
+            .join(proofmesh_erasure::slot_file_name(usize::from(lost)));
+        let name = format!("{}-slot_{lost}.bin", layout.root);
+        let original = std::fs::read(&original).unwrap_or_default();
+        let rebuilt = layout.volunteers.iter().any(|v| {
+            std::fs::read(v.join("data").join("repairs").join(&name))
+                .is_ok_and(|b| !original.is_empty() && b == original)
+        });
+        if !rebuilt {
+            s.problems.push(format!(
+                "lost slot {lost}: no volunteer holds a byte-identical rebuild"
+            ));
+        }
+        let mut healed = rebuilt;
+        for (i, v) in s.verifiers.iter().enumerate() {
+            let state = v.slots.get(usize::from(lost)).map(String::as_str);
+            let latest = v.latest.get(usize::from(lost)).map(String::as_str);
+            if state != Some("healthy") || latest != Some("valid") {
+                healed = false;
+                s.problems.push(format!(
+                    "verifier {i}: lost slot {lost} is {state:?} (latest {latest:?}), expected healthy on a valid proof after its repair"
+                ));
+            }
+        }
+        if healed {
+            s.repaired.push(lost);
+        }
+    }
+    if !layout.lost.is_empty() {
+        out.line(&format!(
+            "repair: lost slots {:?}, rebuilt byte-identical and healthy again at every verifier: {:?}",
+            layout.lost, s.repaired
+        ));
     }
     if let Some(c) = &layout.community {
         let withheld = [opts.kill_slot, opts.invalid_slot];
@@ -370,6 +415,10 @@ async fn view(
             .into_inner();
         v.slots.push(state_name(slot.state));
         v.repair_requested.push(slot.repair_requested);
+        v.latest.push(
+            slot.latest_period
+                .map_or_else(|| "-".to_owned(), |_| verdict_name(slot.latest_verdict)),
+        );
         for h in slot.history {
             v.certificates.insert(
                 format!("{index}@{}", h.period),

@@ -47,6 +47,11 @@ pub struct Layout {
     /// The heartbeat-only community dataset (`DevnetOptions::community`), same owner, its
     /// slots held by the same provers.
     pub community: Option<Published>,
+    /// Slots of the demo dataset whose data is lost (no prover holds them; the originals are
+    /// in `DIR/lost/`).
+    pub lost: Vec<u16>,
+    /// Volunteer node directories.
+    pub volunteers: Vec<PathBuf>,
 }
 
 /// A dataset the devnet's owner published: its root, slot files and signed records.
@@ -98,6 +103,14 @@ impl Layout {
                 .collect::<String>()
         };
         let mut hold = of(&self.root, &self.slot_files);
+        for s in &self.lost {
+            let entry = format!(
+                "[[prover.hold]]\ndataset = \"{}\"\nslot = {s}\nfile = {:?}\n",
+                self.root,
+                self.slot_files[usize::from(*s)].display().to_string()
+            );
+            hold = hold.replace(&entry, "");
+        }
         if let Some(c) = &self.community {
             hold += &of(&c.root, &c.slot_files);
         }
@@ -208,6 +221,24 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
         announcement,
         assignments,
     } = demo;
+    // Lost slots: the originals move to DIR/lost/ (what a repair must give back).
+    let lost_dir = dir.join("lost");
+    for &s in &opts.lose_slots {
+        std::fs::create_dir_all(&lost_dir).map_err(io(&lost_dir))?;
+        let from = &slot_files[usize::from(s)];
+        let to = lost_dir.join(proofmesh_erasure::slot_file_name(usize::from(s)));
+        std::fs::rename(from, &to).map_err(io(from))?;
+    }
+    let mut volunteers = Vec::new();
+    if !opts.lose_slots.is_empty() {
+        for v in 0..opts.volunteers {
+            let node = dir.join("nodes").join(format!("volunteer-{v}"));
+            std::fs::create_dir_all(&node).map_err(io(&node))?;
+            write_secret(&node.join("node.key"), &random_secret())?;
+            write_secret(&node.join("provider.key"), &random_secret())?;
+            volunteers.push(node);
+        }
+    }
     Ok(Layout {
         owner_key: keys.join("owner.key"),
         dir,
@@ -220,6 +251,8 @@ pub fn generate(opts: &DevnetOptions) -> Result<Layout, DevnetError> {
         announcement,
         assignments,
         community,
+        lost: opts.lose_slots.clone(),
+        volunteers,
     })
 }
 
@@ -387,6 +420,26 @@ pub(super) fn prover_config(
         list(&layout.prover_records(j)),
         layout.prover_hold(j),
         withhold,
+    );
+    write(node, &text)
+}
+
+/// Writes `node.toml` for volunteer `v`: the demo dataset's announcement, no slot,
+/// `volunteer = true`.
+pub(super) fn volunteer_config(
+    layout: &Layout,
+    opts: &DevnetOptions,
+    v: usize,
+    genesis: u64,
+    addrs: &NodeAddrs,
+) -> Result<PathBuf, DevnetError> {
+    let node = &layout.volunteers[v];
+    let text = format!(
+        "role = \"prover\"\ndata_dir = \"data\"\n{}{}\n[prover]\nprovider_key = \"provider.key\"\nproving_key = {:?}\nregistry = [{:?}]\nvolunteer = true\n",
+        common(addrs),
+        network(layout, opts, genesis),
+        layout.dir.join("keys").join("proving.key").display().to_string(),
+        layout.announcement.display().to_string(),
     );
     write(node, &text)
 }

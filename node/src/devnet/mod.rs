@@ -78,6 +78,11 @@ pub struct DevnetOptions {
     pub proof_probability: u32,
     /// A slot whose prover withholds its proofs.
     pub kill_slot: Option<u16>,
+    /// Slots whose data is lost: their prover does not hold them (no proofs, nothing served;
+    /// the original files move to `DIR/lost/`), and `volunteers` volunteer nodes repair them.
+    pub lose_slots: Vec<u16>,
+    /// Volunteer nodes started when `lose_slots` is not empty.
+    pub volunteers: usize,
     /// A slot whose proofs do not verify: its prover withholds it and the devnet sends, each
     /// period from the first checked one, a well-formed invalid proof signed by the slot's
     /// provider from a fresh gossip identity (`byzantine.rs` says why).

@@ -2,7 +2,7 @@
 //! to the verifiers already up, provers last), logs in each node's `node.log`, stopped with
 //! SIGTERM (graceful) or SIGKILL (the crash demo).
 
-use super::layout::{prover_config, verifier_config, Layout, NodeAddrs};
+use super::layout::{prover_config, verifier_config, volunteer_config, Layout, NodeAddrs};
 use super::{DevnetError, DevnetOptions, Report};
 use proofmesh_verifier::duty::PeriodClock;
 use std::path::{Path, PathBuf};
@@ -163,6 +163,26 @@ impl Fleet {
                 "prover {j}: slots {:?}, peer {peer}",
                 layout.holdings[j]
             ));
+            fleet.provers.push(child);
+        }
+        for v in 0..layout.volunteers.len() {
+            let addrs = NodeAddrs {
+                bootstrap: p2p_addrs.clone(),
+                grpc: None,
+                metrics: None,
+            };
+            let config = volunteer_config(layout, opts, v, genesis, &addrs)?;
+            let mut child = spawn(&opts.binary, &config)?;
+            wait_file(
+                &mut child,
+                &layout.volunteers[v].join("data").join("p2p.addr"),
+            )
+            .await?;
+            out.line(&format!(
+                "volunteer {v}: repairs lost slots {:?}",
+                layout.lost
+            ));
+            // Stopped and checked with the provers.
             fleet.provers.push(child);
         }
         Ok(fleet)

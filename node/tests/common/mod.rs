@@ -507,6 +507,8 @@ pub(crate) fn mesh_options(
         timeout_secs,
         proof_probability: 1,
         kill_slot: None,
+        lose_slots: Vec::new(),
+        volunteers: 0,
         invalid_slot: None,
         crash_verifier: None,
         periods: None,
