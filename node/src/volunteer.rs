@@ -62,7 +62,7 @@ impl Volunteer {
                 _ = tick.tick() => {
                     let current = self.clock.period_at(crate::verifier_node::now_secs());
                     for step in book.tick(current) {
-                        self.on_step(step, &mut control).await;
+                        self.on_step(step, &mut book, &claimed, &mut control).await;
                     }
                 }
                 item = control.recv() => match item {
@@ -99,22 +99,8 @@ impl Volunteer {
                 if !claimed.insert((request.slot, request.certificate)) {
                     return;
                 }
-                let mut claim = RepairClaim {
-                    slot: request.slot,
-                    loss: request.certificate,
-                    volunteer: self.signer.public(),
-                    period: current,
-                    signature: ProviderSignature([0; 64]),
-                };
-                claim.signature = self.signer.sign(&claim.signing_bytes());
-                if book.offer(&claim, current).is_ok() {
-                    tracing::info!(slot = %claim.slot, period = current.0, "repair claimed");
-                    metrics::counter!(crate::metrics::REPAIRS, "step" => "claimed").increment(1);
-                    let data = encode_message(&GossipMessage::Claim(claim));
-                    if self.p2p.publish(Topic::Repair, data).await.is_err() {
-                        tracing::warn!("p2p stopped; claim not published");
-                    }
-                }
+                self.claim(request.slot, request.certificate, current, book)
+                    .await;
             }
             GossipMessage::Claim(claim)
                 if crate::keys::provider_signature_ok(
@@ -129,15 +115,49 @@ impl Volunteer {
         }
     }
 
-    async fn on_step(&self, step: RepairStep, control: &mut mpsc::Receiver<Inbound>) {
-        let RepairStep::Decided {
+    /// Signs and publishes our claim on `slot`'s loss, if the book takes it.
+    async fn claim(&self, slot: SlotId, loss: ContentId, current: Period, book: &mut ClaimBook) {
+        let mut claim = RepairClaim {
             slot,
-            volunteer,
-            from,
-            ..
-        } = step
-        else {
-            return;
+            loss,
+            volunteer: self.signer.public(),
+            period: current,
+            signature: ProviderSignature([0; 64]),
+        };
+        claim.signature = self.signer.sign(&claim.signing_bytes());
+        if book.offer(&claim, current).is_ok() {
+            tracing::info!(%slot, period = current.0, "repair claimed");
+            metrics::counter!(crate::metrics::REPAIRS, "step" => "claimed").increment(1);
+            let data = encode_message(&GossipMessage::Claim(claim));
+            if self.p2p.publish(Topic::Repair, data).await.is_err() {
+                tracing::warn!("p2p stopped; claim not published");
+            }
+        }
+    }
+
+    async fn on_step(
+        &self,
+        step: RepairStep,
+        book: &mut ClaimBook,
+        claimed: &HashSet<(SlotId, ContentId)>,
+        control: &mut mpsc::Receiver<Inbound>,
+    ) {
+        let (slot, volunteer, from) = match step {
+            RepairStep::Decided {
+                slot,
+                volunteer,
+                from,
+                ..
+            } => (slot, volunteer, from),
+            // Another volunteer's claim expired (it died, or could not rebuild): the round is
+            // open again, and we claim again (a benched volunteer's claim is not taken).
+            RepairStep::Expired { slot, period, .. } => {
+                for (s, loss) in claimed.iter().filter(|(s, _)| *s == slot) {
+                    tracing::info!(%s, "a repair claim expired: claiming again");
+                    self.claim(*s, *loss, period, book).await;
+                }
+                return;
+            }
         };
         if volunteer != self.signer.public() {
             tracing::info!(%slot, "another volunteer won the repair");
