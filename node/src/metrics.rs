@@ -28,6 +28,8 @@ pub const REPAIR_REQUESTS: &str = "proofmesh_repair_requests_total";
 pub const REPAIRS: &str = "proofmesh_repairs_total";
 /// Bytes of slot data a volunteer fetched to rebuild slots it won.
 pub const REPAIR_BYTES_FETCHED: &str = "proofmesh_repair_bytes_fetched_total";
+/// Seconds a volunteer took to rebuild a slot it won (locate, fetch K, decode, check).
+pub const REPAIR_SECONDS: &str = "proofmesh_repair_seconds";
 /// Heartbeats published by this node's prover role.
 pub const HEARTBEATS_PUBLISHED: &str = "proofmesh_heartbeats_published_total";
 /// Proving failures of this node's prover role, label `reason`.
@@ -120,8 +122,9 @@ fn describe() {
     );
     describe_counter!(
         REPAIRS,
-        "Repairs by step: decided, expired (verifiers); claimed, rebuilt, rebuild_failed (volunteers)"
+        "Repairs by step: decided, completed, expired (verifiers); claimed, rebuilt, rebuild_failed (volunteers)"
     );
+    describe_histogram!(REPAIR_SECONDS, "Seconds to rebuild a won slot");
     describe_counter!(
         REPAIR_BYTES_FETCHED,
         "Bytes of slot data fetched to rebuild won repairs (K slots per rebuilt one)"

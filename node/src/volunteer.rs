@@ -216,6 +216,7 @@ impl Volunteer {
         tracing::info!(%slot, bytes = report.bytes, fetched, seconds = started.elapsed().as_secs_f64(), "slot rebuilt and checked");
         metrics::counter!(crate::metrics::REPAIRS, "step" => "rebuilt").increment(1);
         metrics::counter!(crate::metrics::REPAIR_BYTES_FETCHED).increment(fetched);
+        metrics::histogram!(crate::metrics::REPAIR_SECONDS).record(started.elapsed().as_secs_f64());
         let file = proofmesh_prover::SlotFile::open(&out).map_err(|e| e.to_string())?;
         self.adopter
             .send(Adopted {

@@ -188,6 +188,14 @@ fn log_note(note: &Note) {
             tracing::info!(%slot, volunteer = %hex::encode(volunteer.0), from = from.0, "repair claimed: the volunteer answers for the slot");
             metrics::counter!(m::REPAIRS, "step" => "decided").increment(1);
         }
+        Note::RepairCompleted {
+            slot,
+            volunteer,
+            period,
+        } => {
+            tracing::info!(%slot, volunteer = %hex::encode(volunteer.0), period = period.0, "repair completed: the rebuilt slot is proven");
+            metrics::counter!(m::REPAIRS, "step" => "completed").increment(1);
+        }
         Note::RepairExpired { slot, volunteer } => {
             tracing::warn!(%slot, volunteer = %hex::encode(volunteer.0), "repair claim expired undelivered: the slot is open again");
             metrics::counter!(m::REPAIRS, "step" => "expired").increment(1);

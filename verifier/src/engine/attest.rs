@@ -208,7 +208,7 @@ impl<H: Handles> Engine<H> {
             }
             let held = Held::new((*c).clone(), publish);
             if matches!(c.entry.verdict, Verdict::Valid) {
-                self.repair_delivered(&key.1, key.0);
+                self.repair_delivered(&key.1, key.0, step);
             }
             if self.intake.registry.dataset(&key.1.dataset).is_some() {
                 events.push(super::verdict_of(&held.cert, held.id));

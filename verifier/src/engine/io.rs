@@ -251,6 +251,15 @@ pub enum Note {
         /// Its first period.
         from: Period,
     },
+    /// The winning volunteer's first certified Valid proof of the slot: the repair is done.
+    RepairCompleted {
+        /// The slot.
+        slot: proofmesh_proto::SlotId,
+        /// The volunteer, now the slot's provider.
+        volunteer: proofmesh_proto::ProviderKey,
+        /// The period of that proof.
+        period: Period,
+    },
     /// The winning volunteer did not deliver in time: the slot is open for claims again.
     RepairExpired {
         /// The slot.

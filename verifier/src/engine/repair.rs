@@ -87,7 +87,13 @@ impl<H: Handles> Engine<H> {
     }
 
     /// A certified Valid proof of `slot` for `period`: delivery, if it is the winner's.
-    pub(super) fn repair_delivered(&mut self, slot: &SlotId, period: Period) {
-        self.repairs.delivered(slot, period);
+    pub(super) fn repair_delivered(&mut self, slot: &SlotId, period: Period, step: &mut Step<H>) {
+        if let Some(volunteer) = self.repairs.delivered(slot, period) {
+            step.note(Note::RepairCompleted {
+                slot: *slot,
+                volunteer,
+                period,
+            });
+        }
     }
 }

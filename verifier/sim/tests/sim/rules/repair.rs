@@ -226,3 +226,69 @@ fn an_undelivered_claim_expires_and_the_slot_is_lost_again() {
         Some(GossipAction::Accept)
     );
 }
+
+#[test]
+fn every_engine_picks_the_same_winner_whatever_order_claims_arrive_in() {
+    use rand::seq::SliceRandom;
+    let fx = fixture();
+    // Many seeds: each engine hears the same claims of every lost slot, in its own order;
+    // all decide the same winner per slot.
+    for seed in 0..8u64 {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let mut winners = Vec::new();
+        for _engine in 0..3 {
+            let (mut e, requests) = lost_everywhere();
+            let mut claims: Vec<_> = requests
+                .iter()
+                .flat_map(|r| (0..2).map(move |by| (by, r)))
+                .map(|(by, r)| fx.claim(by, r.slot.index, r.certificate, Period(2)))
+                .collect();
+            claims.shuffle(&mut rng);
+            for c in &claims {
+                assert_eq!(
+                    claim_action(&mut e, c, at(2, 4_600)),
+                    Some(GossipAction::Accept)
+                );
+            }
+            e.tick(at(4, 100));
+            let picked: Vec<_> = requests
+                .iter()
+                .map(|r| {
+                    e.engine
+                        .intake()
+                        .registry
+                        .provider_at(&r.slot, Period(4))
+                        .copied()
+                })
+                .collect();
+            winners.push(picked);
+        }
+        assert!(
+            winners.windows(2).all(|w| w[0] == w[1]),
+            "seed {seed}: {winners:?}"
+        );
+    }
+}
+
+#[test]
+fn slots_past_the_point_of_recovery_get_no_repair_round() {
+    let fx = fixture();
+    let (mut e, requests) = lost_everywhere();
+    // M slots were requested; the others were lost once fewer than K survived: no round
+    // takes a claim for them (the dataset is unrecoverable, a terminal state).
+    let requested: Vec<u16> = requests.iter().map(|r| r.slot.index).collect();
+    for index in (0..proofmesh_sim::fixture::SLOTS).filter(|i| !requested.contains(i)) {
+        let loss = e
+            .engine
+            .health()
+            .slot(&fx.slot(index))
+            .and_then(|s| s.loss())
+            .map(|(_, id)| id)
+            .unwrap();
+        let c = fx.claim(0, index, loss, Period(2));
+        assert_eq!(
+            claim_action(&mut e, &c, at(2, 4_600)),
+            Some(GossipAction::Ignore)
+        );
+    }
+}
