@@ -11,7 +11,6 @@
 mod common;
 
 use common::*;
-use proofmesh_node::devnet::generate;
 use proofmesh_node::keys::{write_secret, ProviderSigner};
 use proofmesh_proto::wire::pb;
 use std::time::{Duration, Instant};
@@ -21,36 +20,19 @@ const TIMEOUT_SECS: u64 = 3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newly_assigned_provider_fetches_and_checks_its_slot_then_proves_it() {
-    let tmp = temp_dir();
-    let dir = std::fs::canonicalize(tmp.path()).unwrap();
-    let opts = mesh_options(&dir, 1, 2, PERIOD_SECS, TIMEOUT_SECS, 41);
-    let layout = tokio::task::spawn_blocking({
-        let opts = opts.clone();
-        move || generate(&opts).unwrap()
-    })
-    .await
-    .unwrap();
+    let Mesh {
+        _tmp,
+        layout,
+        opts,
+        genesis,
+        logs,
+        v,
+        v_p2p,
+        v_grpc,
+        provers,
+    } = start_mesh(2, PERIOD_SECS, TIMEOUT_SECS, 41, |_| {}, |_| String::new()).await;
     assert_eq!(layout.holdings[1], vec![1]);
-    let genesis = unix_now();
-    let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let v = start_node(
-        &mesh_verifier_config(&layout, &opts, 0, genesis, &[]),
-        &logs,
-        "verifier",
-    );
-    let v_data = layout.verifiers[0].join("data");
-    let v_p2p = wait_file(&v_data.join("p2p.addr"), "V's p2p address");
-    let v_grpc = wait_file(&v_data.join("grpc.addr"), "V's gRPC address");
-    let provers: Vec<Spawned> = (0..2)
-        .map(|j| {
-            start_node(
-                &mesh_prover_config(&layout, &opts, j, genesis, std::slice::from_ref(&v_p2p)),
-                &logs,
-                &format!("prover-{j}"),
-            )
-        })
-        .collect();
+    let dir = layout.dir.clone();
     wait_until(
         Duration::from_secs(60),
         Duration::from_millis(100),

@@ -12,42 +12,19 @@
 mod common;
 
 use common::*;
-use proofmesh_node::devnet::generate;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dataset_get_by_root_finds_registry_and_providers_in_the_dht_with_m_providers_down() {
-    let tmp = temp_dir();
-    let dir = std::fs::canonicalize(tmp.path()).unwrap();
-    let mut opts = mesh_options(&dir, 1, 3, 6, 3, 31);
-    opts.proof_probability = 0;
-    let layout = tokio::task::spawn_blocking({
-        let opts = opts.clone();
-        move || generate(&opts).unwrap()
-    })
-    .await
-    .unwrap();
-    let genesis = unix_now();
-    let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let v = start_node(
-        &mesh_verifier_config(&layout, &opts, 0, genesis, &[]),
-        &logs,
-        "verifier",
-    );
-    let v_p2p = wait_file(
-        &layout.verifiers[0].join("data").join("p2p.addr"),
-        "V's p2p address",
-    );
-    let mut provers: Vec<Spawned> = (0..3)
-        .map(|j| {
-            start_node(
-                &mesh_prover_config(&layout, &opts, j, genesis, std::slice::from_ref(&v_p2p)),
-                &logs,
-                &format!("prover-{j}"),
-            )
-        })
-        .collect();
+    let Mesh {
+        _tmp,
+        layout,
+        v,
+        v_p2p,
+        mut provers,
+        ..
+    } = start_mesh(3, 6, 3, 31, |o| o.proof_probability = 0, |_| String::new()).await;
+    let dir = layout.dir.clone();
     for (j, p) in provers.iter().enumerate() {
         wait_until(
             Duration::from_secs(60),

@@ -9,7 +9,6 @@
 mod common;
 
 use common::*;
-use proofmesh_node::devnet::generate;
 use proofmesh_proto::wire::pb;
 use std::time::{Duration, Instant};
 
@@ -38,37 +37,23 @@ fn alive(s: &pb::SlotHealth) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_heartbeat_only_dataset_stays_healthy_while_its_providers_run_and_loses_a_stopped_one() {
-    let tmp = temp_dir();
-    let dir = std::fs::canonicalize(tmp.path()).unwrap();
-    let mut opts = mesh_options(&dir, 1, 3, PERIOD_SECS, TIMEOUT_SECS, 21);
-    opts.proof_probability = 0;
-    let layout = tokio::task::spawn_blocking({
-        let opts = opts.clone();
-        move || generate(&opts).unwrap()
-    })
-    .await
-    .unwrap();
+    let Mesh {
+        _tmp,
+        layout,
+        v,
+        v_grpc,
+        mut provers,
+        ..
+    } = start_mesh(
+        3,
+        PERIOD_SECS,
+        TIMEOUT_SECS,
+        21,
+        |o| o.proof_probability = 0,
+        |_| String::new(),
+    )
+    .await;
     let root = layout.root.to_string();
-    let genesis = unix_now();
-    let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let v = start_node(
-        &mesh_verifier_config(&layout, &opts, 0, genesis, &[]),
-        &logs,
-        "verifier",
-    );
-    let v_data = layout.verifiers[0].join("data");
-    let v_p2p = wait_file(&v_data.join("p2p.addr"), "V's p2p address");
-    let v_grpc = wait_file(&v_data.join("grpc.addr"), "V's gRPC address");
-    let mut provers: Vec<Spawned> = (0..3)
-        .map(|j| {
-            start_node(
-                &mesh_prover_config(&layout, &opts, j, genesis, std::slice::from_ref(&v_p2p)),
-                &logs,
-                &format!("prover-{j}"),
-            )
-        })
-        .collect();
     let mut grpc = client(&v_grpc).await;
     let said = |v: &Spawned, p: &[Spawned]| {
         let provers: String = p.iter().map(|p| tail(&p.stderr(), 15)).collect();

@@ -12,7 +12,6 @@
 mod common;
 
 use common::*;
-use proofmesh_node::devnet::generate;
 use proofmesh_node::keys::write_secret;
 use proofmesh_proto::wire::pb;
 use std::time::{Duration, Instant};
@@ -45,51 +44,22 @@ fn volunteer_node(
 }
 
 /// A verifier, three provers of a K = 2, M = 1 dataset, prover 0 withholding slot 0.
-async fn mesh(
-    seed: u64,
-) -> (
-    tempfile::TempDir,
-    proofmesh_node::devnet::Layout,
-    proofmesh_node::devnet::DevnetOptions,
-    u64,
-    Spawned,
-    Vec<Spawned>,
-    String,
-    String,
-) {
-    let tmp = temp_dir();
-    let dir = std::fs::canonicalize(tmp.path()).unwrap();
-    let opts = mesh_options(&dir, 1, 3, PERIOD_SECS, TIMEOUT_SECS, seed);
-    let layout = tokio::task::spawn_blocking({
-        let opts = opts.clone();
-        move || generate(&opts).unwrap()
-    })
-    .await
-    .unwrap();
-    let genesis = unix_now();
-    let logs = dir.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let v = start_node(
-        &mesh_verifier_config(&layout, &opts, 0, genesis, &[]),
-        &logs,
-        "verifier",
-    );
-    let v_data = layout.verifiers[0].join("data");
-    let v_p2p = wait_file(&v_data.join("p2p.addr"), "V's p2p address");
-    let v_grpc = wait_file(&v_data.join("grpc.addr"), "V's gRPC address");
-    let provers: Vec<Spawned> = (0..3)
-        .map(|j| {
-            let config =
-                mesh_prover_config(&layout, &opts, j, genesis, std::slice::from_ref(&v_p2p));
+async fn mesh(seed: u64) -> Mesh {
+    start_mesh(
+        3,
+        PERIOD_SECS,
+        TIMEOUT_SECS,
+        seed,
+        |_| {},
+        |j| {
             if j == 0 {
-                let mut text = std::fs::read_to_string(&config).unwrap();
-                text += "\n[testing]\nwithhold = [0]\n";
-                std::fs::write(&config, text).unwrap();
+                "\n[testing]\nwithhold = [0]\n".to_owned()
+            } else {
+                String::new()
             }
-            start_node(&config, &logs, &format!("prover-{j}"))
-        })
-        .collect();
-    (tmp, layout, opts, genesis, v, provers, v_p2p, v_grpc)
+        },
+    )
+    .await
 }
 
 /// Polls slot 0 at the verifier until it is Healthy on a Valid certificate after having
@@ -130,8 +100,17 @@ async fn healed(v_grpc: &str, root: &str, periods: u64, said: impl Fn() -> Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_volunteers_claim_expires_and_another_volunteer_heals_the_slot() {
-    let (_tmp, layout, opts, genesis, v, provers, v_p2p, v_grpc) = mesh(61).await;
-    let logs = layout.dir.join("logs");
+    let Mesh {
+        _tmp,
+        layout,
+        opts,
+        genesis,
+        logs,
+        v,
+        v_p2p,
+        v_grpc,
+        provers,
+    } = mesh(61).await;
     let a = volunteer_node(&layout, &opts, genesis, &v_p2p, "volunteer-a", 101);
     let b = volunteer_node(&layout, &opts, genesis, &v_p2p, "volunteer-b", 111);
     let mut vols = vec![
@@ -185,8 +164,17 @@ async fn a_killed_volunteers_claim_expires_and_another_volunteer_heals_the_slot(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_volunteer_rebuilds_a_lost_slot_and_the_dataset_heals() {
-    let (_tmp, layout, opts, genesis, v, provers, v_p2p, v_grpc) = mesh(51).await;
-    let logs = layout.dir.join("logs");
+    let Mesh {
+        _tmp,
+        layout,
+        opts,
+        genesis,
+        logs,
+        v,
+        v_p2p,
+        v_grpc,
+        provers,
+    } = mesh(51).await;
     let node = volunteer_node(&layout, &opts, genesis, &v_p2p, "volunteer", 91);
     let volunteer = start_node(&node.join("node.toml"), &logs, "volunteer");
     let root = layout.root.to_string();

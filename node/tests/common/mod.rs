@@ -582,3 +582,72 @@ pub(crate) fn mesh_prover_config(
     std::fs::write(&path, text).unwrap();
     path
 }
+
+/// A small real mesh for a test: its layout (generated off the async workers), one verifier
+/// running, and its provers running (prover `j`'s config extended by `extra(j)`).
+pub(crate) struct Mesh {
+    /// Keeps the mesh's directory alive.
+    pub(crate) _tmp: tempfile::TempDir,
+    pub(crate) layout: proofmesh_node::devnet::Layout,
+    pub(crate) opts: proofmesh_node::devnet::DevnetOptions,
+    pub(crate) genesis: u64,
+    pub(crate) logs: PathBuf,
+    pub(crate) v: Spawned,
+    pub(crate) v_p2p: String,
+    pub(crate) v_grpc: String,
+    pub(crate) provers: Vec<Spawned>,
+}
+
+/// Starts a [`Mesh`] of one verifier and `provers` provers (K = 2, M = 1, see
+/// [`mesh_options`]), after `edit` adjusted its options.
+pub(crate) async fn start_mesh(
+    provers: usize,
+    period_secs: u64,
+    timeout_secs: u64,
+    seed: u64,
+    edit: impl FnOnce(&mut proofmesh_node::devnet::DevnetOptions),
+    extra: impl Fn(usize) -> String,
+) -> Mesh {
+    let tmp = temp_dir();
+    let dir = std::fs::canonicalize(tmp.path()).unwrap();
+    let mut opts = mesh_options(&dir, 1, provers, period_secs, timeout_secs, seed);
+    edit(&mut opts);
+    let layout = tokio::task::spawn_blocking({
+        let opts = opts.clone();
+        move || proofmesh_node::devnet::generate(&opts).unwrap()
+    })
+    .await
+    .unwrap();
+    let genesis = unix_now();
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let v = start_node(
+        &mesh_verifier_config(&layout, &opts, 0, genesis, &[]),
+        &logs,
+        "verifier",
+    );
+    let v_data = layout.verifiers[0].join("data");
+    let v_p2p = wait_file(&v_data.join("p2p.addr"), "V's p2p address");
+    let v_grpc = wait_file(&v_data.join("grpc.addr"), "V's gRPC address");
+    let provers = (0..provers)
+        .map(|j| {
+            let config =
+                mesh_prover_config(&layout, &opts, j, genesis, std::slice::from_ref(&v_p2p));
+            let mut text = std::fs::read_to_string(&config).unwrap();
+            text += &extra(j);
+            std::fs::write(&config, text).unwrap();
+            start_node(&config, &logs, &format!("prover-{j}"))
+        })
+        .collect();
+    Mesh {
+        _tmp: tmp,
+        layout,
+        opts,
+        genesis,
+        logs,
+        v,
+        v_p2p,
+        v_grpc,
+        provers,
+    }
+}
