@@ -101,11 +101,21 @@ pub fn slot_roots(manifest: &Manifest, root: DatasetRoot) -> Result<Vec<Fr>, Get
     Ok(roots)
 }
 
-/// The work directory beside `out`: fetched slots and the manifest, removed once decoded.
-fn work_dir(out: &Path) -> PathBuf {
+/// The work directory beside `out` (`<out><suffix>`), made empty: fetched slots and the
+/// manifest, removed when done.
+async fn work_dir(out: &Path, suffix: &str) -> Result<PathBuf, GetError> {
     let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".get");
-    out.with_file_name(name)
+    name.push(suffix);
+    let work = out.with_file_name(name);
+    let io = |source| GetError::Io {
+        path: work.clone(),
+        source,
+    };
+    if tokio::fs::metadata(&work).await.is_ok() {
+        tokio::fs::remove_dir_all(&work).await.map_err(io)?;
+    }
+    tokio::fs::create_dir_all(&work).await.map_err(io)?;
+    Ok(work)
 }
 
 /// Fetches any K slots of dataset `root` (described by `manifest`) from `providers` and
@@ -119,15 +129,7 @@ pub async fn get_dataset(
     options: &FetchOptions,
 ) -> Result<GetReport, GetError> {
     let roots = slot_roots(manifest, root)?;
-    let work = work_dir(out);
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| GetError::Io { path, source }
-    };
-    if tokio::fs::metadata(&work).await.is_ok() {
-        tokio::fs::remove_dir_all(&work).await.map_err(io(&work))?;
-    }
-    tokio::fs::create_dir_all(&work).await.map_err(io(&work))?;
+    let work = work_dir(out, ".get").await?;
     let result =
         fetch_and_decode(p2p, providers, manifest, root, &roots, &work, out, options).await;
     let _ = tokio::fs::remove_dir_all(&work).await;
@@ -260,17 +262,11 @@ pub async fn rebuild_slot(
             roots.len()
         )));
     };
-    let mut name = out.file_name().unwrap_or_default().to_os_string();
-    name.push(".rebuild");
-    let work = out.with_file_name(name);
+    let work = work_dir(out, ".rebuild").await?;
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| GetError::Io { path, source }
     };
-    if tokio::fs::metadata(&work).await.is_ok() {
-        tokio::fs::remove_dir_all(&work).await.map_err(io(&work))?;
-    }
-    tokio::fs::create_dir_all(&work).await.map_err(io(&work))?;
     let result = async {
         let FetchedSlots { fetched, failed } = fetch_any_k(
             p2p,

@@ -181,24 +181,42 @@ fn print_fetched(
     Ok(())
 }
 
-pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
-    let root = parse_dataset_root(&a.root).map_err(anyhow::Error::msg)?;
-    let manifest = load_manifest(&a.source)?;
+/// Opens the dataset `src` names (its manifest and providers) and runs `work` on it with
+/// the fetch options of `src`; the swarm is stopped after. `Ok(Err(why))`: it could not be
+/// opened or `work` failed.
+fn on_dataset<T, Fut>(
+    src: &Source,
+    root: proofmesh_proto::DatasetRoot,
+    work: impl FnOnce(Opened, FetchOptions) -> Fut,
+) -> anyhow::Result<Result<T, String>>
+where
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let manifest = load_manifest(src)?;
     let options = FetchOptions {
-        in_flight: a.source.in_flight.max(1),
+        in_flight: src.in_flight.max(1),
         ..FetchOptions::default()
     };
-    let started = Instant::now();
-    let report = runtime()?.block_on(async {
-        let o = match open(&a.source, manifest, root).await? {
+    runtime()?.block_on(async {
+        let o = match open(src, manifest, root).await? {
             Ok(o) => o,
             Err(e) => return anyhow::Ok(Err(e)),
         };
-        let report = get_dataset(&o.p2p, &o.providers, &o.manifest, root, &a.out, &options)
+        let stop = o.shutdown.clone();
+        let result = work(o, options).await;
+        stop.cancel();
+        anyhow::Ok(result)
+    })
+}
+
+pub(crate) fn run(a: GetArgs) -> anyhow::Result<ExitCode> {
+    let root = parse_dataset_root(&a.root).map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
+    let out = a.out.clone();
+    let report = on_dataset(&a.source, root, |o, options| async move {
+        get_dataset(&o.p2p, &o.providers, &o.manifest, root, &out, &options)
             .await
-            .map_err(|e| e.to_string());
-        o.shutdown.cancel();
-        anyhow::Ok(report)
+            .map_err(|e| e.to_string())
     })?;
     let report = match report {
         Ok(r) => r,
@@ -251,30 +269,20 @@ pub(crate) struct RebuildArgs {
 
 pub(crate) fn rebuild(a: RebuildArgs) -> anyhow::Result<ExitCode> {
     let root = parse_dataset_root(&a.root).map_err(anyhow::Error::msg)?;
-    let manifest = load_manifest(&a.source)?;
-    let options = FetchOptions {
-        in_flight: a.source.in_flight.max(1),
-        ..FetchOptions::default()
-    };
     let started = Instant::now();
-    let report = runtime()?.block_on(async {
-        let o = match open(&a.source, manifest, root).await? {
-            Ok(o) => o,
-            Err(e) => return anyhow::Ok(Err(e)),
-        };
-        let report = rebuild_slot(
+    let (out, slot) = (a.out.clone(), a.slot);
+    let report = on_dataset(&a.source, root, |o, options| async move {
+        rebuild_slot(
             &o.p2p,
             &o.providers,
             &o.manifest,
             root,
-            a.slot,
-            &a.out,
+            slot,
+            &out,
             &options,
         )
         .await
-        .map_err(|e| e.to_string());
-        o.shutdown.cancel();
-        anyhow::Ok(report)
+        .map_err(|e| e.to_string())
     })?;
     let report = match report {
         Ok(r) => r,
